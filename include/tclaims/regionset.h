@@ -1,0 +1,117 @@
+/**
+ * @file regionset.h
+ * @brief Units prepared for reporting: clipped to land, indexed, cacheable.
+ *
+ * A tc_regionset holds every unit of a boundary layer, each as drawn and as
+ * land (the unit clipped by a land mask), plus the strip of neighbouring land
+ * beyond each unit used to tell real gaps from artefacts (docs/method.md).
+ * Preparing it is the slow part of a report (parsing a large boundary file,
+ * clipping); with a cache directory the prepared set is stored under a key
+ * made of the SHA-256 of every input file, the options and the library's
+ * cache format, so a cached set is never stale.
+ *
+ * A regionset is read-only once opened: one set may be shared by several
+ * threads, each computing reports with its own context (docs/threading.md).
+ */
+#ifndef TCLAIMS_REGIONSET_H
+#define TCLAIMS_REGIONSET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <tclaims/context.h>
+#include <tclaims/layer.h>
+
+TC_BEGIN_DECLS
+
+/** Options of tc_regionset_open(). Initialise with TC_REGIONSET_OPTS_INIT. */
+typedef struct tc_regionset_opts {
+    unsigned version;          /**< TC_REGIONSET_OPTS_VERSION                     */
+    tc_open_opts regions;      /**< how to read the boundary source              */
+    const char *land_path;     /**< land mask source; NULL: as drawn, no clipping */
+    tc_open_opts land;         /**< how to read the land mask (layer_name only)  */
+    const char *cache_dir;     /**< NULL: no cache; created if missing           */
+} tc_regionset_opts;
+
+#define TC_REGIONSET_OPTS_VERSION 1
+#define TC_REGIONSET_OPTS_INIT \
+    {TC_REGIONSET_OPTS_VERSION, TC_OPEN_OPTS_INIT, NULL, TC_OPEN_OPTS_INIT, NULL}
+
+typedef struct tc_regionset tc_regionset;
+
+/**
+ * @brief Load and prepare every unit of a boundary source.
+ *
+ * With opts->cache_dir set and both inputs regular files, a valid cache entry
+ * is used instead of parsing; a missing or unreadable entry is rebuilt and
+ * written atomically (temporary file and rename). A cache that cannot be
+ * written only adds a warning.
+ *
+ * @param[in]  path boundary source (file path or GDAL connection string)
+ * @param[in]  opts NULL for the defaults (as drawn, no cache)
+ * @param[out] out  owned; free with tc_regionset_free()
+ * @return TC_OK, TC_ERR_INVALID_ARG, TC_ERR_NOMEM, TC_ERR_IO, TC_ERR_FORMAT,
+ *         TC_ERR_GEOMETRY, TC_ERR_CRS (as tc_layer_open(), for either input)
+ * @since 0.1
+ */
+TC_API TC_NODISCARD tc_status tc_regionset_open(tc_ctx *ctx, const char *path,
+                                                const tc_regionset_opts *opts,
+                                                tc_regionset **out);
+
+/** @brief Free a region set; NULL is a no-op. @since 0.1 */
+TC_API void tc_regionset_free(tc_regionset *rs);
+
+/** @brief Number of units. @since 0.1 */
+TC_API size_t tc_regionset_count(const tc_regionset *rs);
+
+/** @brief Code of unit @p i; borrowed; NULL if out of range. @since 0.1 */
+TC_API const char *tc_regionset_get_code(const tc_regionset *rs, size_t i);
+
+/** @brief Name of unit @p i as in the source; borrowed; NULL if out of range. @since 0.1 */
+TC_API const char *tc_regionset_get_name(const tc_regionset *rs, size_t i);
+
+/**
+ * @brief Index of the unit with this exact code.
+ * @return TC_OK, TC_ERR_INVALID_ARG, TC_ERR_NOT_FOUND
+ * @since 0.1
+ */
+TC_API TC_NODISCARD tc_status tc_regionset_find(tc_ctx *ctx, const tc_regionset *rs,
+                                                const char *code, size_t *index);
+
+/**
+ * @brief Index of a unit by code or name: the claim catalog's names and
+ *        spellings first (tc_catalog_lookup()), then the source's own names
+ *        compared with tc_name_key() (so "kharkiv" finds "Kharkiv Oblast").
+ * @return TC_OK, TC_ERR_INVALID_ARG, TC_ERR_NOT_FOUND
+ * @since 0.1
+ */
+TC_API TC_NODISCARD tc_status tc_regionset_lookup(tc_ctx *ctx, const tc_regionset *rs,
+                                                  const char *name, size_t *index);
+
+/** @brief True when a land mask was applied (land areas differ from as-drawn). @since 0.1 */
+TC_API bool tc_regionset_has_land(const tc_regionset *rs);
+
+/** @brief True when the set was read from the cache rather than built. @since 0.1 */
+TC_API bool tc_regionset_from_cache(const tc_regionset *rs);
+
+/**
+ * @brief Lower-case hex SHA-256 of the boundary (@p which = 0) or land
+ *        (@p which = 1) source file; borrowed; "" when not a regular file or
+ *        no land mask.
+ * @since 0.1
+ */
+TC_API const char *tc_regionset_get_sha256(const tc_regionset *rs, int which);
+
+/**
+ * @brief Areas of unit @p i that do not depend on a snapshot.
+ * @param[out] admin_m2 geodesic area as drawn (may be NULL)
+ * @param[out] land_m2  geodesic land area; equals admin_m2 without a land mask (may be NULL)
+ * @return TC_OK, TC_ERR_INVALID_ARG (NULL rs or i out of range)
+ * @since 0.1
+ */
+TC_API TC_NODISCARD tc_status tc_regionset_areas_m2(tc_ctx *ctx, const tc_regionset *rs,
+                                                    size_t i, double *admin_m2,
+                                                    double *land_m2);
+
+TC_END_DECLS
+
+#endif /* TCLAIMS_REGIONSET_H */

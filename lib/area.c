@@ -1,0 +1,66 @@
+/* Public geodesic area entry points (rings, WKT). */
+#include "tc_internal.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+tc_status tc_ring_area_m2(tc_ctx *ctx, const double *lon_deg, const double *lat_deg, size_t n,
+                          double *area_m2)
+{
+    if (!ctx)
+        return TC_ERR_INVALID_ARG;
+    tc__clear(ctx);
+    if (!lon_deg || !lat_deg || !area_m2)
+        return tc__fail(ctx, TC_ERR_INVALID_ARG, "ring area: NULL argument");
+    if (n > 1 && lon_deg[0] == lon_deg[n - 1] && lat_deg[0] == lat_deg[n - 1])
+        n--; /* closing vertex */
+    if (n < 3 || n > (size_t)1 << 30)
+        return tc__fail(ctx, TC_ERR_INVALID_ARG, "ring area: %zu distinct vertices (need >= 3)", n);
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(lon_deg[i]) || !isfinite(lat_deg[i]) || fabs(lat_deg[i]) > 90.0 ||
+            fabs(lon_deg[i]) > 540.0)
+            return tc__fail(ctx, TC_ERR_INVALID_ARG, "ring area: vertex %zu (%g, %g) out of range",
+                            i, lon_deg[i], lat_deg[i]);
+    struct geod_polygon p;
+    geod_polygon_init(&p, 0);
+    for (size_t i = 0; i < n; i++)
+        geod_polygon_addpoint(&ctx->geod, &p, lat_deg[i], lon_deg[i]);
+    double a = 0.0;
+    geod_polygon_compute(&ctx->geod, &p, 0, 1, &a, NULL);
+    *area_m2 = fabs(a);
+    return TC_OK;
+}
+
+tc_status tc_wkt_area_m2(tc_ctx *ctx, const char *wkt, double *area_m2)
+{
+    if (!ctx)
+        return TC_ERR_INVALID_ARG;
+    tc__clear(ctx);
+    if (!wkt || !area_m2)
+        return tc__fail(ctx, TC_ERR_INVALID_ARG, "WKT area: NULL argument");
+    GEOSContextHandle_t h = ctx->geos;
+    GEOSWKTReader *r = GEOSWKTReader_create_r(h);
+    GEOSGeometry *g = r ? GEOSWKTReader_read_r(h, r, wkt) : NULL;
+    if (r)
+        GEOSWKTReader_destroy_r(h, r);
+    if (!g)
+        return tc__fail(ctx, TC_ERR_GEOMETRY, "WKT area: cannot parse: %s", ctx->geos_msg);
+    tc_status st = tc__geom_check_coords(ctx, g, "WKT area");
+    GEOSGeometry *pg = NULL, *valid = NULL;
+    size_t dropped = 0;
+    if (st == TC_OK) {
+        pg = tc__geom_polygonal(ctx, g, &dropped);
+        if (!pg)
+            st = tc__fail(ctx, TC_ERR_GEOMETRY, "WKT area: %s", ctx->geos_msg);
+        else if (dropped)
+            st = tc__fail(ctx, TC_ERR_GEOMETRY, "WKT area: %zu non-polygonal part(s)", dropped);
+    }
+    if (st == TC_OK && (valid = tc__geom_make_valid(ctx, pg, "WKT area", &st)) != NULL)
+        st = tc__geom_area_m2(ctx, valid, area_m2, NULL);
+    if (valid)
+        GEOSGeom_destroy_r(h, valid);
+    if (pg)
+        GEOSGeom_destroy_r(h, pg);
+    GEOSGeom_destroy_r(h, g);
+    return st;
+}

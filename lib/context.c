@@ -1,0 +1,184 @@
+/* The context: GEOS handle, PROJ context, WGS84 geodesic, error text, warnings. */
+#include "tc_internal.h"
+
+#include <cpl_error.h>
+#include <gdal_version.h>
+#include <gdal.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static pthread_once_t gdal_once = PTHREAD_ONCE_INIT;
+
+static void gdal_register(void) { GDALAllRegister(); }
+
+static void geos_error(const char *msg, void *user)
+{
+    tc_ctx *ctx = user;
+    snprintf(ctx->geos_msg, sizeof ctx->geos_msg, "%s", msg ? msg : "");
+}
+
+static void geos_notice(const char *msg, void *user)
+{
+    (void)msg; /* notices are informational (e.g. topology details); not errors */
+    (void)user;
+}
+
+static void proj_log(void *user, int level, const char *msg)
+{
+    (void)user; /* the failing call's errno is consulted instead; never print */
+    (void)level;
+    (void)msg;
+}
+
+tc_status tc_ctx_new(tc_ctx **out)
+{
+    if (!out)
+        return TC_ERR_INVALID_ARG;
+    *out = NULL;
+    tc_ctx *ctx = calloc(1, sizeof *ctx);
+    if (!ctx)
+        return TC_ERR_NOMEM;
+    pthread_once(&gdal_once, gdal_register);
+    ctx->geos = GEOS_init_r();
+    ctx->pj = proj_context_create();
+    if (!ctx->geos || !ctx->pj) {
+        tc_ctx_free(ctx);
+        return TC_ERR_INTERNAL;
+    }
+    GEOSContext_setErrorMessageHandler_r(ctx->geos, geos_error, ctx);
+    GEOSContext_setNoticeMessageHandler_r(ctx->geos, geos_notice, ctx);
+    proj_log_func(ctx->pj, ctx, proj_log);
+    proj_log_level(ctx->pj, PJ_LOG_ERROR);
+    geod_init(&ctx->geod, 6378137.0, 1.0 / 298.257223563); /* WGS84 */
+    *out = ctx;
+    return TC_OK;
+}
+
+void tc_ctx_free(tc_ctx *ctx)
+{
+    if (!ctx)
+        return;
+    tc_ctx_clear_warnings(ctx);
+    free(ctx->warnings);
+    free(ctx->scratch);
+    if (ctx->pj)
+        proj_context_destroy(ctx->pj);
+    if (ctx->geos)
+        GEOS_finish_r(ctx->geos);
+    free(ctx);
+}
+
+const char *tc_ctx_errmsg(const tc_ctx *ctx) { return ctx ? ctx->errmsg : ""; }
+
+size_t tc_ctx_warning_count(const tc_ctx *ctx) { return ctx ? ctx->n_warnings : 0; }
+
+const char *tc_ctx_get_warning(const tc_ctx *ctx, size_t i)
+{
+    return (ctx && i < ctx->n_warnings) ? ctx->warnings[i] : NULL;
+}
+
+void tc_ctx_clear_warnings(tc_ctx *ctx)
+{
+    if (!ctx)
+        return;
+    for (size_t i = 0; i < ctx->n_warnings; i++)
+        free(ctx->warnings[i]);
+    ctx->n_warnings = 0;
+}
+
+void tc_free(void *p) { free(p); }
+
+void tc__clear(tc_ctx *ctx)
+{
+    ctx->errmsg[0] = '\0';
+    ctx->geos_msg[0] = '\0';
+    ctx->gdal_msg[0] = '\0';
+}
+
+tc_status tc__fail(tc_ctx *ctx, tc_status status, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(ctx->errmsg, sizeof ctx->errmsg, fmt, ap);
+    va_end(ap);
+    return status;
+}
+
+void tc__warn(tc_ctx *ctx, const char *fmt, ...)
+{
+    char buf[TC__ERRMSG_LEN];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    if (ctx->n_warnings == ctx->cap_warnings) {
+        size_t cap = ctx->cap_warnings ? 2 * ctx->cap_warnings : 8;
+        char **w = realloc(ctx->warnings, cap * sizeof *w);
+        if (!w)
+            return;
+        ctx->warnings = w;
+        ctx->cap_warnings = cap;
+    }
+    char *s = tc__strdup(buf);
+    if (s)
+        ctx->warnings[ctx->n_warnings++] = s;
+}
+
+tc_status tc__scratch(tc_ctx *ctx, size_t n)
+{
+    if (n <= ctx->scratch_cap)
+        return TC_OK;
+    size_t cap = ctx->scratch_cap ? ctx->scratch_cap : 4096;
+    while (cap < n)
+        cap *= 2;
+    double *p = realloc(ctx->scratch, cap * sizeof *p);
+    if (!p)
+        return tc__fail(ctx, TC_ERR_NOMEM, "out of memory (%zu coordinates)", n);
+    ctx->scratch = p;
+    ctx->scratch_cap = cap;
+    return TC_OK;
+}
+
+static void CPL_STDCALL gdal_capture(CPLErr cls, CPLErrorNum num, const char *msg)
+{
+    (void)num;
+    if (cls < CE_Failure)
+        return; /* debug and warning text is not an error */
+    tc_ctx *ctx = CPLGetErrorHandlerUserData();
+    if (ctx)
+        snprintf(ctx->gdal_msg, sizeof ctx->gdal_msg, "%s", msg ? msg : "");
+}
+
+void tc__gdal_push(tc_ctx *ctx) { CPLPushErrorHandlerEx(gdal_capture, ctx); }
+
+void tc__gdal_pop(void) { CPLPopErrorHandler(); }
+
+const char *tc__gdal_msg(const tc_ctx *ctx, const char *fallback)
+{
+    return ctx->gdal_msg[0] ? ctx->gdal_msg : fallback;
+}
+
+char *tc__strdup(const char *s)
+{
+    if (!s)
+        return NULL;
+    size_t n = strlen(s) + 1;
+    char *d = malloc(n);
+    if (d)
+        memcpy(d, s, n);
+    return d;
+}
+
+const char *tc_version_string(void) { return TC_VERSION_STRING; }
+
+const char *tc_engine_versions(void)
+{
+    /* Built from compile-time constants and GDAL/GEOS/PROJ's static version text. */
+    static const char text[] = "GDAL " GDAL_RELEASE_NAME ", GEOS " GEOS_CAPI_VERSION
+                               ", PROJ " TC__STR(PROJ_VERSION_MAJOR) "." TC__STR(
+                                   PROJ_VERSION_MINOR) "." TC__STR(PROJ_VERSION_PATCH);
+    return text;
+}

@@ -1,0 +1,223 @@
+/* Geometry helpers on GEOS geometries in WGS84 lon/lat: geodesic area, checks, repair. */
+#include "tc_internal.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+/* Geodesic area and perimeter of one ring; |area| so winding does not matter. */
+static tc_status ring_area(tc_ctx *ctx, const GEOSGeometry *ring, double *area, double *perim)
+{
+    GEOSContextHandle_t h = ctx->geos;
+    const GEOSCoordSequence *seq = GEOSGeom_getCoordSeq_r(h, ring);
+    unsigned int n = 0;
+    if (!seq || !GEOSCoordSeq_getSize_r(h, seq, &n))
+        return tc__fail(ctx, TC_ERR_GEOMETRY, "area: cannot read ring: %s", ctx->geos_msg);
+    *area = 0.0;
+    *perim = 0.0;
+    if (n < 4)
+        return TC_OK; /* empty or degenerate ring: no area */
+    tc_status st = tc__scratch(ctx, 2 * (size_t)n);
+    if (st != TC_OK)
+        return st;
+    double *x = ctx->scratch, *y = ctx->scratch + n;
+    if (!GEOSCoordSeq_copyToArrays_r(h, seq, x, y, NULL, NULL))
+        return tc__fail(ctx, TC_ERR_GEOMETRY, "area: cannot copy ring: %s", ctx->geos_msg);
+    double a = 0.0, p = 0.0;
+    /* the closing vertex repeats the first: pass n-1 distinct vertices (lat, lon order) */
+    geod_polygonarea(&ctx->geod, y, x, (int)(n - 1), &a, &p);
+    *area = fabs(a);
+    *perim = p;
+    return TC_OK;
+}
+
+static tc_status poly_area(tc_ctx *ctx, const GEOSGeometry *poly, double *area, double *perim)
+{
+    GEOSContextHandle_t h = ctx->geos;
+    double a = 0.0, p = 0.0;
+    const GEOSGeometry *shell = GEOSGetExteriorRing_r(h, poly);
+    if (!shell)
+        return tc__fail(ctx, TC_ERR_GEOMETRY, "area: polygon without shell");
+    tc_status st = ring_area(ctx, shell, &a, &p);
+    if (st != TC_OK)
+        return st;
+    int nh = GEOSGetNumInteriorRings_r(h, poly);
+    for (int i = 0; i < nh; i++) {
+        double ha = 0.0, hp = 0.0;
+        st = ring_area(ctx, GEOSGetInteriorRingN_r(h, poly, i), &ha, &hp);
+        if (st != TC_OK)
+            return st;
+        a -= ha;
+        p += hp;
+    }
+    *area += a;
+    *perim += p;
+    return TC_OK;
+}
+
+static tc_status any_area(tc_ctx *ctx, const GEOSGeometry *g, double *area, double *perim)
+{
+    GEOSContextHandle_t h = ctx->geos;
+    switch (GEOSGeomTypeId_r(h, g)) {
+    case GEOS_POLYGON:
+        return GEOSisEmpty_r(h, g) ? TC_OK : poly_area(ctx, g, area, perim);
+    case GEOS_MULTIPOLYGON:
+    case GEOS_GEOMETRYCOLLECTION: {
+        int n = GEOSGetNumGeometries_r(h, g);
+        for (int i = 0; i < n; i++) {
+            tc_status st = any_area(ctx, GEOSGetGeometryN_r(h, g, i), area, perim);
+            if (st != TC_OK)
+                return st;
+        }
+        return TC_OK;
+    }
+    default:
+        return TC_OK; /* points and lines have no area */
+    }
+}
+
+tc_status tc__geom_area_m2(tc_ctx *ctx, const GEOSGeometry *g, double *area_m2,
+                           double *perimeter_m)
+{
+    double a = 0.0, p = 0.0;
+    tc_status st = any_area(ctx, g, &a, &p);
+    if (st != TC_OK)
+        return st;
+    *area_m2 = a;
+    if (perimeter_m)
+        *perimeter_m = p;
+    return TC_OK;
+}
+
+typedef struct coord_check {
+    bool bad_value, bad_range;
+    double x, y;
+} coord_check;
+
+static int check_xy(double *x, double *y, void *user)
+{
+    coord_check *c = user;
+    if (!isfinite(*x) || !isfinite(*y)) {
+        if (!c->bad_value)
+            c->x = *x, c->y = *y;
+        c->bad_value = true;
+    } else if (*x < -180.0 - 1e-9 || *x > 180.0 + 1e-9 || *y < -90.0 - 1e-9 ||
+               *y > 90.0 + 1e-9) {
+        if (!c->bad_range)
+            c->x = *x, c->y = *y;
+        c->bad_range = true;
+    }
+    return 1;
+}
+
+tc_status tc__geom_check_coords(tc_ctx *ctx, const GEOSGeometry *g, const char *what)
+{
+    coord_check c = {false, false, 0.0, 0.0};
+    GEOSGeometry *copy = GEOSGeom_transformXY_r(ctx->geos, g, check_xy, &c);
+    if (!copy)
+        return tc__fail(ctx, TC_ERR_GEOMETRY, "%s: cannot read coordinates: %s", what,
+                        ctx->geos_msg);
+    GEOSGeom_destroy_r(ctx->geos, copy);
+    if (c.bad_value)
+        return tc__fail(ctx, TC_ERR_GEOMETRY, "%s: non-finite coordinate (%g, %g)", what, c.x,
+                        c.y);
+    if (c.bad_range)
+        return tc__fail(ctx, TC_ERR_GEOMETRY,
+                        "%s: coordinate (%g, %g) outside longitude [-180, 180] / latitude "
+                        "[-90, 90]",
+                        what, c.x, c.y);
+    return TC_OK;
+}
+
+static void collect_polygons(GEOSContextHandle_t h, const GEOSGeometry *g, GEOSGeometry ***parts,
+                             size_t *n, size_t *cap, size_t *dropped, bool *nomem)
+{
+    int type = GEOSGeomTypeId_r(h, g);
+    if (type == GEOS_MULTIPOLYGON || type == GEOS_GEOMETRYCOLLECTION) {
+        int k = GEOSGetNumGeometries_r(h, g);
+        for (int i = 0; i < k && !*nomem; i++)
+            collect_polygons(h, GEOSGetGeometryN_r(h, g, i), parts, n, cap, dropped, nomem);
+        return;
+    }
+    if (type != GEOS_POLYGON) {
+        if (!GEOSisEmpty_r(h, g))
+            (*dropped)++;
+        return;
+    }
+    if (GEOSisEmpty_r(h, g))
+        return;
+    if (*n == *cap) {
+        size_t c = *cap ? 2 * *cap : 16;
+        GEOSGeometry **p = realloc(*parts, c * sizeof *p);
+        if (!p) {
+            *nomem = true;
+            return;
+        }
+        *parts = p;
+        *cap = c;
+    }
+    GEOSGeometry *clone = GEOSGeom_clone_r(h, g);
+    if (!clone) {
+        *nomem = true;
+        return;
+    }
+    (*parts)[(*n)++] = clone;
+}
+
+GEOSGeometry *tc__geom_polygonal(tc_ctx *ctx, const GEOSGeometry *g, size_t *dropped)
+{
+    GEOSContextHandle_t h = ctx->geos;
+    GEOSGeometry **parts = NULL;
+    size_t n = 0, cap = 0;
+    bool nomem = false;
+    *dropped = 0;
+    collect_polygons(h, g, &parts, &n, &cap, dropped, &nomem);
+    GEOSGeometry *out = NULL;
+    if (!nomem)
+        out = GEOSGeom_createCollection_r(h, GEOS_MULTIPOLYGON, parts, (unsigned)n);
+    if (!out)
+        for (size_t i = 0; i < n; i++)
+            GEOSGeom_destroy_r(h, parts[i]);
+    free(parts);
+    return out;
+}
+
+GEOSGeometry *tc__geom_make_valid(tc_ctx *ctx, const GEOSGeometry *g, const char *what,
+                                  tc_status *status)
+{
+    GEOSContextHandle_t h = ctx->geos;
+    *status = TC_OK;
+    char valid = GEOSisValid_r(h, g);
+    if (valid == 1)
+        return GEOSGeom_clone_r(h, g);
+    char *reason = GEOSisValidReason_r(h, g);
+    GEOSMakeValidParams *params = GEOSMakeValidParams_create_r(h);
+    GEOSGeometry *fixed = NULL, *poly = NULL;
+    if (params) {
+        GEOSMakeValidParams_setMethod_r(h, params, GEOS_MAKE_VALID_STRUCTURE);
+        GEOSMakeValidParams_setKeepCollapsed_r(h, params, 0);
+        fixed = GEOSMakeValidWithParams_r(h, g, params);
+        GEOSMakeValidParams_destroy_r(h, params);
+    }
+    size_t dropped = 0;
+    if (fixed)
+        poly = tc__geom_polygonal(ctx, fixed, &dropped);
+    if (!poly) {
+        *status = tc__fail(ctx, TC_ERR_GEOMETRY, "%s: invalid geometry (%s) could not be repaired%s%s",
+                           what, reason ? reason : "?", ctx->geos_msg[0] ? ": " : "",
+                           ctx->geos_msg);
+    } else if (what) {
+        double before = 0.0, after = 0.0;
+        /* the raw rings' area: shells minus holes as drawn, before noding */
+        if (tc__geom_area_m2(ctx, g, &before, NULL) == TC_OK &&
+            tc__geom_area_m2(ctx, poly, &after, NULL) == TC_OK)
+            tc__warn(ctx, "%s: invalid geometry (%s) repaired with make-valid; area %.6g km2 -> "
+                          "%.6g km2 (change %+.6g km2)",
+                     what, reason ? reason : "?", before / 1e6, after / 1e6,
+                     (after - before) / 1e6);
+    }
+    if (reason)
+        GEOSFree_r(h, reason);
+    if (fixed)
+        GEOSGeom_destroy_r(h, fixed);
+    return poly;
+}

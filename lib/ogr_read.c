@@ -1,0 +1,289 @@
+/* Reading polygon features from any OGR source into GEOS geometries in WGS84 lon/lat. */
+#include "tc_internal.h"
+
+#include <errno.h>
+#include <cpl_conv.h>
+#include <gdal.h>
+#include <ogr_api.h>
+#include <ogr_srs_api.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static const char *const code_fields[] = {"shapeISO", "ISO", "iso_3166_2", "ISO_3166_2",
+                                          "iso_code", "HASC_1", "ADM1_PCODE", "code", NULL};
+static const char *const name_fields[] = {"shapeName", "NAME_1", "ADM1_EN", "name_en",
+                                          "NAME_EN", "name", "NAME", NULL};
+
+static int find_field(OGRFeatureDefnH defn, const char *wanted, const char *const *candidates)
+{
+    if (wanted)
+        return OGR_FD_GetFieldIndex(defn, wanted);
+    for (size_t i = 0; candidates[i]; i++) {
+        int idx = OGR_FD_GetFieldIndex(defn, candidates[i]);
+        if (idx >= 0)
+            return idx;
+    }
+    return -1;
+}
+
+static int proj_xy(double *x, double *y, void *user)
+{
+    PJ *P = user;
+    PJ_COORD c = proj_coord(*x, *y, 0, 0);
+    c = proj_trans(P, PJ_FWD, c);
+    if (c.xy.x == HUGE_VAL || c.xy.y == HUGE_VAL)
+        return 0;
+    *x = c.xy.x;
+    *y = c.xy.y;
+    return 1;
+}
+
+/* Build the transformation from the layer's CRS to WGS84 lon/lat, or NULL when the layer
+ * already is WGS84 geographic. */
+static tc_status make_transform(tc_ctx *ctx, const char *path, OGRSpatialReferenceH srs, PJ **out)
+{
+    *out = NULL;
+    OGRSpatialReferenceH wgs84 = OSRNewSpatialReference(NULL);
+    if (!wgs84)
+        return tc__fail(ctx, TC_ERR_NOMEM, "open '%s': out of memory", path);
+    OSRSetWellKnownGeogCS(wgs84, "WGS84");
+    const char *opts_same[] = {"IGNORE_DATA_AXIS_TO_SRS_AXIS_MAPPING=YES",
+                               "CRITERION=EQUIVALENT_EXCEPT_AXIS_ORDER_GEOGCRS", NULL};
+    int same = OSRIsSameEx(srs, wgs84, opts_same);
+    OSRDestroySpatialReference(wgs84);
+    if (same)
+        return TC_OK;
+    char *wkt = NULL;
+    const char *opts_wkt[] = {"FORMAT=WKT2_2019", NULL};
+    if (OSRExportToWktEx(srs, &wkt, opts_wkt) != OGRERR_NONE || !wkt) {
+        CPLFree(wkt);
+        return tc__fail(ctx, TC_ERR_CRS, "open '%s': cannot export the layer's CRS", path);
+    }
+    PJ *op = proj_create_crs_to_crs(ctx->pj, wkt, "OGC:CRS84", NULL);
+    CPLFree(wkt);
+    PJ *norm = op ? proj_normalize_for_visualization(ctx->pj, op) : NULL;
+    if (op)
+        proj_destroy(op);
+    if (!norm) {
+        int e = proj_context_errno(ctx->pj);
+        return tc__fail(ctx, TC_ERR_CRS, "open '%s': no transformation from the layer's CRS to "
+                                         "WGS84: %s",
+                        path, e ? proj_context_errno_string(ctx->pj, e) : "unknown reason");
+    }
+    *out = norm;
+    return TC_OK;
+}
+
+static const char *geom_type_name(OGRwkbGeometryType t)
+{
+    const char *s = OGRGeometryTypeToName(t);
+    return s ? s : "unknown";
+}
+
+/* Convert one OGR geometry to a valid polygonal GEOS geometry in WGS84. */
+static tc_status convert(tc_ctx *ctx, const char *what, OGRGeometryH og, PJ *P, bool has_srs,
+                         const char *path, GEOSGeometry **out)
+{
+    GEOSContextHandle_t h = ctx->geos;
+    *out = NULL;
+    OGRwkbGeometryType ft = wkbFlatten(OGR_G_GetGeometryType(og));
+    OGRGeometryH lin = NULL;
+    if (OGR_GT_IsNonLinear(ft)) { /* CurvePolygon, MultiSurface...: stroke the curves */
+        lin = OGR_G_GetLinearGeometry(og, 0.0, NULL);
+        if (!lin)
+            return tc__fail(ctx, TC_ERR_GEOMETRY, "%s: cannot linearise %s", what,
+                            geom_type_name(ft));
+        og = lin;
+        ft = wkbFlatten(OGR_G_GetGeometryType(og));
+    }
+    if (ft != wkbPolygon && ft != wkbMultiPolygon && ft != wkbGeometryCollection) {
+        if (lin)
+            OGR_G_DestroyGeometry(lin);
+        return tc__fail(ctx, TC_ERR_FORMAT, "%s: geometry is %s; expected Polygon or MultiPolygon",
+                        what, geom_type_name(ft));
+    }
+    size_t size = (size_t)OGR_G_WkbSize(og);
+    unsigned char *wkb = malloc(size ? size : 1);
+    tc_status st = TC_OK;
+    GEOSGeometry *g = NULL, *poly = NULL;
+    if (!wkb) {
+        st = tc__fail(ctx, TC_ERR_NOMEM, "%s: out of memory", what);
+        goto done;
+    }
+    /* ISO WKB keeps Z/M flags GEOS reads; 2D is enough: Z is ignored by the area code */
+    if (OGR_G_ExportToIsoWkb(og, wkbNDR, wkb) != OGRERR_NONE ||
+        !(g = GEOSGeomFromWKB_buf_r(h, wkb, size))) {
+        st = tc__fail(ctx, TC_ERR_GEOMETRY, "%s: unreadable geometry%s%s", what,
+                      ctx->geos_msg[0] ? ": " : "", ctx->geos_msg);
+        goto done;
+    }
+    if (P) {
+        GEOSGeometry *t = GEOSGeom_transformXY_r(h, g, proj_xy, P);
+        if (!t) {
+            st = tc__fail(ctx, TC_ERR_CRS, "%s: coordinates cannot be transformed to WGS84", what);
+            goto done;
+        }
+        GEOSGeom_destroy_r(h, g);
+        g = t;
+    }
+    st = tc__geom_check_coords(ctx, g, what);
+    if (st != TC_OK) {
+        if (!has_srs && strstr(ctx->errmsg, "outside longitude"))
+            st = tc__fail(ctx, TC_ERR_CRS,
+                          "'%s' has no CRS and its coordinates are not longitude/latitude "
+                          "(%s); assign one, e.g. ogr2ogr -a_srs EPSG:3857",
+                          path, strstr(ctx->errmsg, "coordinate ("));
+        goto done;
+    }
+    /* Edges are geodesics for area but straight lines in lon/lat for GEOS's planar overlay.
+     * Densifying long edges makes the two agree, so that overlay pieces add up to their
+     * parent on the ellipsoid (docs/method.md, "Edges"). */
+    GEOSGeometry *dense = GEOSDensify_r(h, g, TC__MAX_EDGE_DEG);
+    if (!dense) {
+        st = tc__fail(ctx, TC_ERR_GEOMETRY, "%s: densify failed: %s", what, ctx->geos_msg);
+        goto done;
+    }
+    GEOSGeom_destroy_r(h, g);
+    g = dense;
+    size_t dropped = 0;
+    GEOSGeometry *pg = tc__geom_polygonal(ctx, g, &dropped);
+    if (!pg) {
+        st = tc__fail(ctx, TC_ERR_GEOMETRY, "%s: %s", what, ctx->geos_msg);
+        goto done;
+    }
+    if (dropped)
+        tc__warn(ctx, "%s: %zu non-polygon part(s) of a GeometryCollection ignored", what,
+                 dropped);
+    if (GEOSisEmpty_r(h, pg) && !GEOSisEmpty_r(h, g)) {
+        GEOSGeom_destroy_r(h, pg);
+        st = tc__fail(ctx, TC_ERR_FORMAT, "%s: GeometryCollection without any polygon", what);
+        goto done;
+    }
+    poly = tc__geom_make_valid(ctx, pg, what, &st);
+    GEOSGeom_destroy_r(h, pg);
+done:
+    if (g)
+        GEOSGeom_destroy_r(h, g);
+    free(wkb);
+    if (lin)
+        OGR_G_DestroyGeometry(lin);
+    *out = poly;
+    return st;
+}
+
+static tc_status open_error(tc_ctx *ctx, const char *path)
+{
+    struct stat sb;
+    /* plain paths get the OS's reason; connection strings get GDAL's */
+    if (strncmp(path, "PG:", 3) != 0 && strncmp(path, "/vsi", 4) != 0 && stat(path, &sb) != 0)
+        return tc__fail(ctx, TC_ERR_IO, "open '%s': %s", path, strerror(errno));
+    return tc__fail(ctx, TC_ERR_IO, "open '%s': %s", path,
+                    tc__gdal_msg(ctx, "not a vector data source GDAL can read"));
+}
+
+tc_status tc__ogr_read(tc_ctx *ctx, const char *path, tc__read_opts *ro, tc__feature_fn fn,
+                       void *user)
+{
+    tc_status st = TC_OK;
+    PJ *P = NULL;
+    const tc_open_opts *oo = ro->open;
+    tc__gdal_push(ctx);
+    GDALDatasetH ds = GDALOpenEx(path, GDAL_OF_VECTOR | GDAL_OF_READONLY | GDAL_OF_VERBOSE_ERROR,
+                                 NULL, NULL, NULL);
+    if (!ds) {
+        st = open_error(ctx, path);
+        goto done;
+    }
+    OGRLayerH layer = NULL;
+    if (oo && oo->layer_name) {
+        layer = GDALDatasetGetLayerByName(ds, oo->layer_name);
+        if (!layer) {
+            st = tc__fail(ctx, TC_ERR_FORMAT, "open '%s': no layer named '%s'", path,
+                          oo->layer_name);
+            goto done;
+        }
+    } else {
+        if (GDALDatasetGetLayerCount(ds) < 1) {
+            st = tc__fail(ctx, TC_ERR_FORMAT, "open '%s': no vector layer", path);
+            goto done;
+        }
+        layer = GDALDatasetGetLayer(ds, 0);
+    }
+    OGRFeatureDefnH defn = OGR_L_GetLayerDefn(layer);
+    int code_idx = -1, name_idx = -1;
+    if (ro->want_fields) {
+        code_idx = find_field(defn, oo ? oo->code_field : NULL, code_fields);
+        if (code_idx < 0) {
+            if (oo && oo->code_field)
+                st = tc__fail(ctx, TC_ERR_FORMAT, "open '%s': no field '%s' for region codes",
+                              path, oo->code_field);
+            else
+                st = tc__fail(ctx, TC_ERR_FORMAT,
+                              "open '%s': no region code field (looked for shapeISO, ISO, "
+                              "iso_3166_2, iso_code, HASC_1, ADM1_PCODE, code); name one with "
+                              "code_field",
+                              path);
+            goto done;
+        }
+        name_idx = find_field(defn, oo ? oo->name_field : NULL, name_fields);
+        if (name_idx < 0 && oo && oo->name_field) {
+            st = tc__fail(ctx, TC_ERR_FORMAT, "open '%s': no field '%s' for region names", path,
+                          oo->name_field);
+            goto done;
+        }
+        snprintf(ro->code_field, sizeof ro->code_field, "%s",
+                 OGR_Fld_GetNameRef(OGR_FD_GetFieldDefn(defn, code_idx)));
+        snprintf(ro->name_field, sizeof ro->name_field, "%s",
+                 name_idx >= 0 ? OGR_Fld_GetNameRef(OGR_FD_GetFieldDefn(defn, name_idx)) : "");
+    }
+    OGRSpatialReferenceH srs = OGR_L_GetSpatialRef(layer);
+    if (srs && (st = make_transform(ctx, path, srs, &P)) != TC_OK)
+        goto done;
+
+    OGR_L_ResetReading(layer);
+    OGRFeatureH f;
+    size_t n = 0;
+    while ((f = OGR_L_GetNextFeature(layer)) != NULL) {
+        long fid = (long)OGR_F_GetFID(f);
+        const char *code = code_idx >= 0 && OGR_F_IsFieldSetAndNotNull(f, code_idx)
+                               ? OGR_F_GetFieldAsString(f, code_idx)
+                               : NULL;
+        const char *name = name_idx >= 0 && OGR_F_IsFieldSetAndNotNull(f, name_idx)
+                               ? OGR_F_GetFieldAsString(f, name_idx)
+                               : NULL;
+        char what[512];
+        snprintf(what, sizeof what, "'%s' feature %ld%s%s%s", path, fid, code ? " (" : "",
+                 code ? code : "", code ? ")" : "");
+        OGRGeometryH og = OGR_F_GetGeometryRef(f);
+        if (!og || OGR_G_IsEmpty(og)) {
+            tc__warn(ctx, "%s: no geometry; skipped", what);
+            OGR_F_Destroy(f);
+            continue;
+        }
+        if (ro->want_fields && (!code || !*code)) {
+            st = tc__fail(ctx, TC_ERR_FORMAT, "%s: empty region code in field '%s'", what,
+                          ro->code_field);
+            OGR_F_Destroy(f);
+            goto done;
+        }
+        GEOSGeometry *g = NULL;
+        st = convert(ctx, what, og, P, srs != NULL, path, &g);
+        if (st == TC_OK)
+            st = fn(ctx, user, fid, code, name, g); /* takes g */
+        OGR_F_Destroy(f);
+        if (st != TC_OK)
+            goto done;
+        n++;
+    }
+    if (n == 0 && !ro->allow_empty)
+        st = tc__fail(ctx, TC_ERR_FORMAT, "open '%s': the layer has no polygon feature", path);
+done:
+    if (P)
+        proj_destroy(P);
+    if (ds)
+        GDALClose(ds);
+    tc__gdal_pop();
+    return st;
+}

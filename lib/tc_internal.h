@@ -1,0 +1,154 @@
+/* Internal declarations shared between lib/ files. Never installed. */
+#ifndef TC_INTERNAL_H
+#define TC_INTERNAL_H
+
+#define GEOS_USE_ONLY_R_API
+#include <geos_c.h>
+#include <geodesic.h>
+#include <proj.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <tclaims/tclaims.h>
+
+#if defined(__GNUC__)
+#define TC__PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define TC__PRINTF(a, b)
+#endif
+
+#define TC__ERRMSG_LEN 1024
+#define TC__PI 3.14159265358979323846
+/* Longest edge kept in input geometries, degrees (about 1.1 km of latitude). */
+#define TC__MAX_EDGE_DEG 0.002
+#define TC__STR_(x) #x
+#define TC__STR(x) TC__STR_(x)
+
+struct tc_ctx {
+    GEOSContextHandle_t geos;
+    PJ_CONTEXT *pj;
+    struct geod_geodesic geod;       /* WGS84, set once in tc_ctx_new */
+    char errmsg[TC__ERRMSG_LEN];     /* last failure, "" = none */
+    char geos_msg[TC__ERRMSG_LEN];   /* last text from GEOS's error handler */
+    char gdal_msg[TC__ERRMSG_LEN];   /* last text from GDAL's error handler */
+    char **warnings;
+    size_t n_warnings, cap_warnings;
+    double *scratch;                 /* coordinate buffer for area loops */
+    size_t scratch_cap;              /* in doubles */
+};
+
+/* Clear the error message (and engine messages); every public entry calls it. */
+void tc__clear(tc_ctx *ctx);
+/* Set the error message (printf-style) and return status. */
+tc_status tc__fail(tc_ctx *ctx, tc_status status, const char *fmt, ...) TC__PRINTF(3, 4);
+/* Append a warning; silently dropped only if memory runs out. */
+void tc__warn(tc_ctx *ctx, const char *fmt, ...) TC__PRINTF(2, 3);
+/* Make sure ctx->scratch holds at least n doubles. */
+tc_status tc__scratch(tc_ctx *ctx, size_t n);
+
+/* GDAL error capture: push before GDAL calls, pop after; text lands in ctx->gdal_msg. */
+void tc__gdal_push(tc_ctx *ctx);
+void tc__gdal_pop(void);
+/* Text of the last GDAL error, or fallback when GDAL said nothing. */
+const char *tc__gdal_msg(const tc_ctx *ctx, const char *fallback);
+
+/* Duplicate a string with malloc; NULL on failure (or NULL input). */
+char *tc__strdup(const char *s);
+
+/* ---- geometry (geom.c) ---- */
+
+/* Geodesic area (m^2, holes subtracted) and perimeter (m, may be NULL) of a
+ * polygonal GEOS geometry (Polygon, MultiPolygon, GeometryCollection). */
+tc_status tc__geom_area_m2(tc_ctx *ctx, const GEOSGeometry *g, double *area_m2,
+                           double *perimeter_m);
+/* Check finite, in-range lon/lat coordinates. what names the object in messages. */
+tc_status tc__geom_check_coords(tc_ctx *ctx, const GEOSGeometry *g, const char *what);
+/* Keep only polygonal parts; returns a new MultiPolygon (possibly empty) or NULL on GEOS failure.
+ * *dropped is set to the number of non-polygonal parts that were dropped. */
+GEOSGeometry *tc__geom_polygonal(tc_ctx *ctx, const GEOSGeometry *g, size_t *dropped);
+/* Make valid if needed; returns a new valid polygonal geometry (owned), or NULL.
+ * When a repair happened and what != NULL, a warning with the area change is added. */
+GEOSGeometry *tc__geom_make_valid(tc_ctx *ctx, const GEOSGeometry *g, const char *what,
+                                  tc_status *status);
+
+/* ---- OGR reading (ogr_read.c) ---- */
+
+/* Callback per feature: geometry in WGS84 lon/lat (owned by the callee after the call: it
+ * must destroy or keep it), the feature's code/name strings (may be NULL). */
+typedef tc_status (*tc__feature_fn)(tc_ctx *ctx, void *user, long fid, const char *code,
+                                    const char *name, GEOSGeometry *geom);
+
+typedef struct tc__read_opts {
+    const tc_open_opts *open;  /* may be NULL */
+    bool want_fields;          /* detect the code/name fields */
+    bool allow_empty;          /* an empty layer is not an error */
+    char code_field[128];      /* out: detected field names */
+    char name_field[128];
+} tc__read_opts;
+
+/* Read every feature of one layer of path, reprojected to WGS84 lon/lat. */
+tc_status tc__ogr_read(tc_ctx *ctx, const char *path, tc__read_opts *ro, tc__feature_fn fn,
+                       void *user);
+
+/* ---- hashing (hash.c) ---- */
+/* Lower-case hex SHA-256 of a regular file into hex[65]. TC_ERR_IO if unreadable. */
+tc_status tc__sha256_file(tc_ctx *ctx, const char *path, char hex[65]);
+/* Lower-case hex SHA-256 of a memory buffer. */
+void tc__sha256_hex(const void *data, size_t len, char hex[65]);
+
+/* ---- catalog (catalog.c) ---- */
+/* Normalise an ISO 3166-2 like code ("UA14", "ua-14") to "UA-14" form into buf; false if not code-like. */
+bool tc__normalize_code(const char *in, char *buf, size_t len);
+
+
+
+/* ---- regions (layer.c) ---- */
+struct tc_region {
+    char *code;
+    char *name;
+    GEOSGeometry *geom; /* valid MultiPolygon, WGS84 lon/lat */
+    size_t n_features;
+};
+
+struct tc_layer {
+    tc_ctx *ctx;
+    char *path;
+    struct tc_region *regions;
+    size_t n, cap;
+    char code_field[128];
+    char name_field[128];
+};
+
+/* Union a set of polygonal geometries (consumed) into one valid MultiPolygon. */
+GEOSGeometry *tc__union_take(tc_ctx *ctx, GEOSGeometry **parts, size_t n);
+/* Wrap any polygonal result as a MultiPolygon (consumes g). */
+GEOSGeometry *tc__as_multi_take(tc_ctx *ctx, GEOSGeometry *g);
+
+/* ---- snapshots (snapshot.c) ---- */
+struct tc_snapshot {
+    tc_ctx *ctx;
+    char *path;
+    GEOSGeometry *geom; /* union of all polygons, valid */
+    size_t n_polygons;
+};
+
+/* ---- prepared units (regionset.c) ---- */
+typedef struct tc__unit {
+    char *code, *name;
+    double admin_m2, land_m2;
+    GEOSGeometry *land;  /* MultiPolygon: the unit clipped to land (or as drawn) */
+    GEOSGeometry *strip; /* MultiPolygon: neighbouring land within TC__STRIP_M beyond the unit */
+} tc__unit;
+
+/* Width of the strip of neighbouring land kept beside each unit, metres. */
+#define TC__STRIP_M 3000.0
+
+struct tc_regionset {
+    tc_ctx *ctx; /* creator: frees the geometries */
+    tc__unit *units;
+    size_t n;
+    bool has_land, from_cache;
+    char sha[2][65];
+};
+
+#endif /* TC_INTERNAL_H */

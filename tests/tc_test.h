@@ -1,0 +1,102 @@
+/* Shared helpers for the cmocka test programs. */
+#ifndef TC_TEST_H
+#define TC_TEST_H
+
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <tclaims/tclaims.h>
+
+/* cmocka 1.1 only compares floats; areas need doubles. rel_tol is relative to |expected|. */
+#define assert_close(actual, expected, rel_tol)                                          \
+    do {                                                                                 \
+        double a_ = (actual), e_ = (expected), t_ = (rel_tol);                           \
+        double d_ = fabs(a_ - e_), s_ = fabs(e_) > 0 ? fabs(e_) : 1.0;                   \
+        if (!(d_ <= t_ * s_))                                                            \
+            fail_msg("%s = %.12g, expected %.12g (rel diff %.3g > %.3g)", #actual, a_, e_, \
+                     d_ / s_, t_);                                                       \
+    } while (0)
+
+/* Status check that prints the context's message on failure. */
+#define assert_tc_ok(ctx, expr)                                                          \
+    do {                                                                                 \
+        tc_status st_ = (expr);                                                          \
+        if (st_ != TC_OK)                                                                \
+            fail_msg("%s -> %s: %s", #expr, tc_status_str(st_), tc_ctx_errmsg(ctx));     \
+    } while (0)
+
+/* A failing call: expected status and a non-empty message. */
+#define assert_tc_fails(ctx, expr, status)                                               \
+    do {                                                                                 \
+        tc_status st_ = (expr);                                                          \
+        if (st_ != (status))                                                             \
+            fail_msg("%s -> %s, expected %s (%s)", #expr, tc_status_str(st_),            \
+                     tc_status_str(status), tc_ctx_errmsg(ctx));                         \
+        assert_true(tc_ctx_errmsg(ctx)[0] != '\0');                                      \
+        print_message("# %s: %s\n", tc_status_str(st_), tc_ctx_errmsg(ctx));             \
+    } while (0)
+
+/* Path of a file in the shared reference data; aborts the test (fails under CI=true,
+ * skips otherwise) when the data is missing. */
+static inline const char *tc_test_data(const char *rel)
+{
+    static char buf[4096];
+    const char *dir = getenv("TCLAIMS_DATA_DIR");
+    if (!dir || !*dir)
+        dir = TC_TEST_DATA_DIR;
+    snprintf(buf, sizeof buf, "%s/%s", dir, rel);
+    FILE *f = fopen(buf, "rb");
+    if (!f) {
+        const char *ci = getenv("CI");
+        if (ci && strcmp(ci, "true") == 0)
+            fail_msg("reference data missing under CI: %s", buf);
+        print_message("# reference data missing: %s (skipped)\n", buf);
+        skip();
+    }
+    fclose(f);
+    return buf;
+}
+
+/* Write text to a file in the test's scratch directory; returns the path (static buffer
+ * per call slot: up to 8 live paths). */
+static inline const char *tc_test_write(const char *name, const char *text)
+{
+    static char bufs[8][4096];
+    static int slot;
+    char *buf = bufs[slot++ % 8];
+    const char *dir = getenv("TC_TEST_TMPDIR");
+    if (!dir || !*dir)
+        dir = TC_TEST_TMP_DIR;
+    snprintf(buf, 4096, "%s/%s", dir, name);
+    FILE *f = fopen(buf, "wb");
+    if (!f)
+        fail_msg("cannot write %s", buf);
+    fputs(text, f);
+    fclose(f);
+    return buf;
+}
+
+static inline int tc_test_ctx_setup(void **state)
+{
+    tc_ctx *ctx = NULL;
+    if (tc_ctx_new(&ctx) != TC_OK)
+        return -1;
+    *state = ctx;
+    return 0;
+}
+
+static inline int tc_test_ctx_teardown(void **state)
+{
+    tc_ctx_free(*state);
+    return 0;
+}
+
+#endif /* TC_TEST_H */
