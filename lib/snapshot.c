@@ -2,6 +2,7 @@
 #include "tc_internal.h"
 
 #include <stdlib.h>
+#include <sys/stat.h>
 
 typedef struct collect {
     GEOSGeometry **parts;
@@ -66,6 +67,12 @@ tc_status tc_snapshot_open(tc_ctx *ctx, const char *path, const tc_open_opts *op
     }
     s->ctx = ctx;
     s->geom = u;
+    struct stat sb;
+    if (stat(path, &sb) == 0 && S_ISREG(sb.st_mode) &&
+        tc__sha256_file(ctx, path, s->sha256) != TC_OK) {
+        tc_snapshot_free(s);
+        return TC_ERR_IO; /* message set by the checksum */
+    }
     s->n_polygons = n_polygons;
     *out = s;
     return TC_OK;
@@ -82,6 +89,8 @@ void tc_snapshot_free(tc_snapshot *s)
 }
 
 const char *tc_snapshot_get_path(const tc_snapshot *s) { return s ? s->path : ""; }
+
+const char *tc_snapshot_get_sha256(const tc_snapshot *s) { return s ? s->sha256 : ""; }
 
 size_t tc_snapshot_polygon_count(const tc_snapshot *s) { return s ? s->n_polygons : 0; }
 

@@ -130,6 +130,7 @@ struct tc_snapshot {
     char *path;
     GEOSGeometry *geom; /* union of all polygons, valid */
     size_t n_polygons;
+    char sha256[65];    /* "" unless a regular file */
 };
 
 /* ---- prepared units (regionset.c) ---- */

@@ -72,6 +72,13 @@ TC_API void tc_snapshot_free(tc_snapshot *snap);
 /** @brief The path it was loaded from; borrowed. @since 0.1 */
 TC_API const char *tc_snapshot_get_path(const tc_snapshot *snap);
 
+/**
+ * @brief Lower-case hex SHA-256 of the source file, or "" when the source is not a
+ *        regular file (a connection string); borrowed.
+ * @since 0.1
+ */
+TC_API const char *tc_snapshot_get_sha256(const tc_snapshot *snap);
+
 /** @brief Number of source polygons (before the union). @since 0.1 */
 TC_API size_t tc_snapshot_polygon_count(const tc_snapshot *snap);
 

@@ -1,0 +1,612 @@
+/* tclaims: example command-line tool over the tclaims C API.
+ *
+ *   tclaims report [options]   areas of claimed, controlled and gap territory per unit
+ *
+ * Uses only <tclaims/tclaims.h>, as any outside program would. Exit status: 0 success,
+ * 1 data error, 2 usage error. */
+#include <tclaims/tclaims.h>
+
+#include <errno.h>
+#include <locale.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#ifndef TC_DEFAULT_DATA_DIR
+#define TC_DEFAULT_DATA_DIR "../shared/data"
+#endif
+
+#define MAX_REGIONS 64
+#define PATH_LEN 4096
+
+enum { EXIT_DATA = 1, EXIT_USAGE = 2 };
+enum format { FMT_TABLE, FMT_CSV, FMT_JSON };
+
+typedef struct options {
+    const char *data_dir, *regions, *land, *control, *date, *output, *cache_dir;
+    const char *code_field, *name_field, *region_names[MAX_REGIONS];
+    size_t n_region_names;
+    bool no_land, no_cache, all_units, check_ea;
+    double sliver_width_m;
+    enum format format;
+} options;
+
+/* Paths resolved from the options. */
+typedef struct inputs {
+    char regions[PATH_LEN], land[PATH_LEN], control[PATH_LEN], official[PATH_LEN];
+    char control_date[11], requested_date[11], cache[PATH_LEN];
+} inputs;
+
+static void usage(FILE *f)
+{
+    fputs(
+        "Usage: tclaims report [options]\n"
+        "       tclaims --help | --version\n"
+        "\n"
+        "Areas of claimed, controlled and uncontrolled (gap) territory per unit, computed\n"
+        "on the WGS84 ellipsoid (geodesic areas, PROJ geod_*). All areas are in km^2\n"
+        "(square kilometres); percentages are controlled / land area x 100.\n"
+        "\n"
+        "Inputs (default data dir: $TCLAIMS_DATA_DIR, else " TC_DEFAULT_DATA_DIR "):\n"
+        "  --data-dir DIR       reference data directory\n"
+        "  --regions SRC        boundary source (any GDAL vector source)\n"
+        "                       [DIR/boundaries/geoBoundaries-UKR-ADM1.geojson]\n"
+        "  --code-field NAME    field holding ISO 3166-2 codes [auto-detected]\n"
+        "  --name-field NAME    field holding unit names [auto-detected]\n"
+        "  --land SRC           land mask [DIR/land/ne_10m_land_ukraine_region.geojson]\n"
+        "  --no-land            report areas as drawn (coastal units include sea)\n"
+        "  --control SRC        snapshot of controlled territory (any GDAL vector source)\n"
+        "  --date YYYY-MM-DD    snapshot of that day from DIR/control/deepstate, else the\n"
+        "                       latest earlier one (the date used is reported)\n"
+        "                       [default: the latest snapshot]\n"
+        "Selection and method:\n"
+        "  --region NAME|CODE   report this unit (repeatable, or comma-separated);\n"
+        "                       e.g. UA-14, donetsk, lugansk, Zaporozhye, kharkiv\n"
+        "  --units claim|all    the six claimed units (default) or every unit\n"
+        "  --sliver-width M     gap pieces narrower than M metres are slivers [1000]\n"
+        "  --check-equal-area   recompute every area in an equal-area projection and\n"
+        "                       report the largest relative disagreement\n"
+        "  --cache-dir DIR      prepared-region cache [$XDG_CACHE_HOME/tclaims or\n"
+        "                       ~/.cache/tclaims]\n"
+        "  --no-cache           neither read nor write the cache\n"
+        "Output:\n"
+        "  --format table|csv|json   [table]\n"
+        "  --output FILE        write there (atomically) instead of standard output\n"
+        "\n"
+        "Columns: admin = area as drawn; land = clipped to the land mask; controlled =\n"
+        "land inside the snapshot; gap = real uncontrolled land; sliver = slivers and\n"
+        "enclosed holes where the sources disagree (land = controlled + gap + sliver).\n",
+        f);
+}
+
+static int usage_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("tclaims: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputs("\nTry 'tclaims --help'.\n", stderr);
+    va_end(ap);
+    return EXIT_USAGE;
+}
+
+static int api_error(tc_ctx *ctx, tc_status st)
+{
+    fprintf(stderr, "tclaims: %s: %s\n", tc_status_str(st), tc_ctx_errmsg(ctx));
+    return EXIT_DATA;
+}
+
+static bool parse_double(const char *s, double *out)
+{
+    char *end = NULL;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || *end)
+        return false;
+    *out = v;
+    return true;
+}
+
+static int parse_args(int argc, char **argv, options *o)
+{
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+#define VALUE()                                                                          \
+    do {                                                                                 \
+        if (!v)                                                                          \
+            return usage_error("option %s needs a value", a);                            \
+        i++;                                                                             \
+    } while (0)
+        if (!strcmp(a, "--data-dir")) { VALUE(); o->data_dir = v; }
+        else if (!strcmp(a, "--regions")) { VALUE(); o->regions = v; }
+        else if (!strcmp(a, "--code-field")) { VALUE(); o->code_field = v; }
+        else if (!strcmp(a, "--name-field")) { VALUE(); o->name_field = v; }
+        else if (!strcmp(a, "--land")) { VALUE(); o->land = v; }
+        else if (!strcmp(a, "--no-land")) o->no_land = true;
+        else if (!strcmp(a, "--control")) { VALUE(); o->control = v; }
+        else if (!strcmp(a, "--date")) { VALUE(); o->date = v; }
+        else if (!strcmp(a, "--output")) { VALUE(); o->output = v; }
+        else if (!strcmp(a, "--cache-dir")) { VALUE(); o->cache_dir = v; }
+        else if (!strcmp(a, "--no-cache")) o->no_cache = true;
+        else if (!strcmp(a, "--check-equal-area")) o->check_ea = true;
+        else if (!strcmp(a, "--sliver-width")) {
+            VALUE();
+            if (!parse_double(v, &o->sliver_width_m) || !(o->sliver_width_m > 0))
+                return usage_error("--sliver-width takes a positive number of metres, not '%s'", v);
+        } else if (!strcmp(a, "--units")) {
+            VALUE();
+            if (!strcmp(v, "all")) o->all_units = true;
+            else if (!strcmp(v, "claim")) o->all_units = false;
+            else return usage_error("--units takes 'claim' or 'all', not '%s'", v);
+        } else if (!strcmp(a, "--format")) {
+            VALUE();
+            if (!strcmp(v, "table")) o->format = FMT_TABLE;
+            else if (!strcmp(v, "csv")) o->format = FMT_CSV;
+            else if (!strcmp(v, "json")) o->format = FMT_JSON;
+            else return usage_error("--format takes table, csv or json, not '%s'", v);
+        } else if (!strcmp(a, "--region")) {
+            VALUE();
+            if (o->n_region_names == MAX_REGIONS)
+                return usage_error("at most %d --region options", MAX_REGIONS);
+            o->region_names[o->n_region_names++] = v;
+        } else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            usage(stdout);
+            exit(0);
+        } else
+            return usage_error("unknown option '%s'", a);
+#undef VALUE
+    }
+    if (o->land && o->no_land)
+        return usage_error("--land and --no-land exclude each other");
+    if (o->control && o->date)
+        return usage_error("--control and --date exclude each other");
+    return 0;
+}
+
+/* Official areas from DIR/official_areas.csv: iso_3166_2 in column 1, area in column 5. */
+static double official_km2(const char *csv, const char *code)
+{
+    FILE *f = fopen(csv, "r");
+    if (!f)
+        return -1;
+    char line[1024];
+    double found = -1;
+    while (fgets(line, sizeof line, f)) {
+        char *fields[8] = {0};
+        size_t n = 0;
+        for (char *p = line; n < 8;) {
+            fields[n++] = p;
+            p = strchr(p, ',');
+            if (!p)
+                break;
+            *p++ = '\0';
+        }
+        double v;
+        if (n >= 5 && !strcmp(fields[0], code)) {
+            fields[4][strcspn(fields[4], "\r\n")] = '\0';
+            if (parse_double(fields[4], &v))
+                found = v;
+        }
+    }
+    fclose(f);
+    return found;
+}
+
+/* "12,345.6" style: thousands separators, one decimal. */
+static const char *km2(double m2, char *buf, size_t len)
+{
+    double v = m2 / 1e6;
+    char raw[64];
+    snprintf(raw, sizeof raw, "%.1f", v < 0 ? -v : v);
+    char *dot = strchr(raw, '.');
+    size_t int_len = (size_t)(dot - raw), o = 0;
+    if (v < 0 && o + 1 < len)
+        buf[o++] = '-';
+    for (size_t i = 0; i < int_len && o + 2 < len; i++) {
+        if (i && (int_len - i) % 3 == 0)
+            buf[o++] = ',';
+        buf[o++] = raw[i];
+    }
+    snprintf(buf + o, len - o, "%s", dot);
+    return buf;
+}
+
+static void json_str(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            fprintf(f, "\\%c", *p);
+        else if (*p < 0x20)
+            fprintf(f, "\\u%04x", *p);
+        else
+            fputc(*p, f);
+    }
+    fputc('"', f);
+}
+
+typedef struct row {
+    const char *code, *name;
+    tc_areas a;
+    double official_km2; /* < 0: none */
+} row;
+
+static double pct(const tc_areas *a)
+{
+    return a->land_m2 > 0 ? 100.0 * a->controlled_m2 / a->land_m2 : 0.0;
+}
+
+static void write_csv(FILE *f, const row *rows, size_t n, const row *total, double outside_m2,
+                      const char *date)
+{
+    fputs("region_code,region_name,admin_area_km2,land_area_km2,official_area_km2,"
+          "controlled_km2,gap_km2,sliver_km2,controlled_pct,control_date\n",
+          f);
+    for (size_t i = 0; i <= n; i++) {
+        const row *r = i < n ? &rows[i] : total;
+        const tc_areas *a = &r->a;
+        char off[32] = "";
+        if (r->official_km2 >= 0)
+            snprintf(off, sizeof off, "%.0f", r->official_km2);
+        fprintf(f, "%s,", r->code);
+        if (strchr(r->name, ',') || strchr(r->name, '"')) {
+            fputc('"', f);
+            for (const char *p = r->name; *p; p++)
+                fputs(*p == '"' ? "\"\"" : (char[2]){*p, 0}, f);
+            fputc('"', f);
+        } else
+            fputs(r->name, f);
+        fprintf(f, ",%.3f,%.3f,%s,%.3f,%.3f,%.3f,%.3f,%s\n", a->admin_m2 / 1e6, a->land_m2 / 1e6,
+                off, a->controlled_m2 / 1e6, a->gap_m2 / 1e6,
+                (a->sliver_m2 + a->enclosed_m2) / 1e6, pct(a), date);
+    }
+    fprintf(f, "OUTSIDE,controlled outside the claim,,,,%.3f,,,,%s\n", outside_m2 / 1e6, date);
+}
+
+static void write_table(FILE *f, const row *rows, size_t n, const row *total, double outside_m2,
+                        const tc_areas *country, const inputs *in, bool land, double sliver_m,
+                        const double *ea)
+{
+    char b[8][32];
+    fprintf(f, "Territorial control on %s (snapshot %s)\n", in->control_date,
+            in->control);
+    if (in->requested_date[0] && strcmp(in->requested_date, in->control_date) != 0)
+        fprintf(f, "No snapshot for %s: the latest earlier one (%s) is used.\n",
+                in->requested_date, in->control_date);
+    fprintf(f, "Areas in km2, geodesic on the WGS84 ellipsoid; %s.\n",
+            land ? "land mode: units clipped to the land mask (territorial sea excluded)"
+                 : "as-drawn mode: units as drawn (coastal units include territorial sea)");
+    fprintf(f, "Controlled %% = controlled / land area. Slivers: gap pieces under %.0f m wide "
+               "or enclosed.\n\n",
+            sliver_m);
+    fprintf(f, "%-6s %-30s %10s %10s %10s %10s %9s %8s\n", "Code", "Unit", "Land", "Official",
+            "Controlled", "Gap", "Slivers", "Ctrl %");
+    for (size_t i = 0; i <= n; i++) {
+        const row *r = i < n ? &rows[i] : total;
+        const tc_areas *a = &r->a;
+        if (i == n)
+            fputs("------------------------------------------------------------------------"
+                  "-----------------------------\n",
+                  f);
+        char off[32] = "-";
+        if (r->official_km2 >= 0)
+            km2(r->official_km2 * 1e6, off, sizeof off);
+        fprintf(f, "%-6s %-30.30s %10s %10s %10s %10s %9s %7.2f%%\n", r->code, r->name,
+                km2(a->land_m2, b[0], 32), off, km2(a->controlled_m2, b[1], 32),
+                km2(a->gap_m2, b[2], 32), km2(a->sliver_m2 + a->enclosed_m2, b[3], 32), pct(a));
+    }
+    fprintf(f, "\nControlled outside the claim: %s km2\n", km2(outside_m2, b[4], 32));
+    fprintf(f, "Country: land %s km2, controlled %s km2 (%.2f%%), gap %s km2\n",
+            km2(country->land_m2, b[5], 32), km2(country->controlled_m2, b[6], 32), pct(country),
+            km2(country->gap_m2 + country->sliver_m2 + country->enclosed_m2, b[7], 32));
+    if (ea)
+        fprintf(f, "Equal-area check (LAEA per unit): largest disagreement %.2e relative\n", *ea);
+}
+
+static void json_areas(FILE *f, const tc_areas *a)
+{
+    fprintf(f,
+            "\"admin_area_km2\": %.6f, \"land_area_km2\": %.6f, \"controlled_km2\": %.6f, "
+            "\"gap_km2\": %.6f, \"sliver_km2\": %.6f, \"thin_sliver_km2\": %.6f, "
+            "\"enclosed_km2\": %.6f, \"controlled_pct\": %.4f, \"closure_rel\": %.3g",
+            a->admin_m2 / 1e6, a->land_m2 / 1e6, a->controlled_m2 / 1e6, a->gap_m2 / 1e6,
+            (a->sliver_m2 + a->enclosed_m2) / 1e6, a->sliver_m2 / 1e6, a->enclosed_m2 / 1e6,
+            pct(a), a->closure_rel);
+}
+
+static void write_json(FILE *f, tc_ctx *ctx, const row *rows, size_t n, const row *total,
+                       double outside_m2, const tc_areas *country, const inputs *in,
+                       const tc_regionset *rs, const char *control_sha, double sliver_m,
+                       const double *ea)
+{
+    bool land = tc_regionset_has_land(rs);
+    fputs("{\n  \"units\": [\n", f);
+    for (size_t i = 0; i < n; i++) {
+        fputs("    {\"region_code\": ", f);
+        json_str(f, rows[i].code);
+        fputs(", \"region_name\": ", f);
+        json_str(f, rows[i].name);
+        fputs(", ", f);
+        json_areas(f, &rows[i].a);
+        if (rows[i].official_km2 >= 0)
+            fprintf(f, ", \"official_area_km2\": %.0f", rows[i].official_km2);
+        else
+            fputs(", \"official_area_km2\": null", f);
+        fprintf(f, "}%s\n", i + 1 < n ? "," : "");
+    }
+    fputs("  ],\n  \"claim_total\": {", f);
+    json_areas(f, &total->a);
+    fprintf(f, "},\n  \"outside_claim\": {\"controlled_km2\": %.6f},\n  \"country\": {",
+            outside_m2 / 1e6);
+    json_areas(f, country);
+    fputs("},\n  \"provenance\": {\n    \"control_date\": ", f);
+    json_str(f, in->control_date);
+    fputs(", \"requested_date\": ", f);
+    if (in->requested_date[0])
+        json_str(f, in->requested_date);
+    else
+        fputs("null", f);
+    fputs(",\n    \"inputs\": [\n      {\"role\": \"regions\", \"path\": ", f);
+    json_str(f, in->regions);
+    fputs(", \"sha256\": ", f);
+    json_str(f, tc_regionset_get_sha256(rs, 0));
+    fputs("},\n      {\"role\": \"land\", \"path\": ", f);
+    if (land) {
+        json_str(f, in->land);
+        fputs(", \"sha256\": ", f);
+        json_str(f, tc_regionset_get_sha256(rs, 1));
+    } else
+        fputs("null, \"sha256\": null", f);
+    fputs("},\n      {\"role\": \"control\", \"path\": ", f);
+    json_str(f, in->control);
+    fputs(", \"sha256\": ", f);
+    json_str(f, control_sha);
+    fputs("}\n    ],\n", f);
+    fprintf(f, "    \"area_method\": \"geodesic polygon area on the WGS84 ellipsoid (PROJ geod_*), "
+               "edges densified to 0.002 deg\",\n");
+    fprintf(f, "    \"land_mode\": \"%s\",\n", land ? "land" : "as-drawn");
+    fprintf(f, "    \"sliver_width_m\": %.1f,\n", sliver_m);
+    if (ea)
+        fprintf(f, "    \"equal_area_max_rel\": %.3g,\n", *ea);
+    fputs("    \"library_version\": ", f);
+    json_str(f, tc_version_string());
+    fputs(",\n    \"engines\": ", f);
+    json_str(f, tc_engine_versions());
+    fputs(",\n    \"warnings\": [", f);
+    for (size_t i = 0; i < tc_ctx_warning_count(ctx); i++) {
+        fputs(i ? ", " : "", f);
+        json_str(f, tc_ctx_get_warning(ctx, i));
+    }
+    fputs("],\n    \"attribution\": [\n"
+          "      \"Boundaries: geoBoundaries gbOpen UKR ADM1 (CC BY 4.0), (c) OpenStreetMap "
+          "contributors (ODbL)\",\n"
+          "      \"Land mask: Natural Earth 1:10m land (public domain)\",\n"
+          "      \"Control: DeepStateMap, archived by the deepstate-map-data project "
+          "(GPL-3.0)\",\n"
+          "      \"Official areas: State Statistics Service of Ukraine\"\n    ]\n  }\n}\n",
+          f);
+}
+
+static void default_cache_dir(char *buf, size_t len)
+{
+    const char *x = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+    if (x && *x)
+        snprintf(buf, len, "%s/tclaims", x);
+    else if (home && *home)
+        snprintf(buf, len, "%s/.cache/tclaims", home);
+    else
+        buf[0] = '\0';
+}
+
+static int cmd_report(int argc, char **argv)
+{
+    options o = {0};
+    o.sliver_width_m = TC_DEFAULT_SLIVER_WIDTH_M;
+    int rc = parse_args(argc, argv, &o);
+    if (rc)
+        return rc;
+    inputs in = {0};
+    const char *dir = o.data_dir;
+    if (!dir)
+        dir = getenv("TCLAIMS_DATA_DIR");
+    if (!dir || !*dir)
+        dir = TC_DEFAULT_DATA_DIR;
+    snprintf(in.regions, PATH_LEN, "%s", o.regions ? o.regions : "");
+    if (!o.regions)
+        snprintf(in.regions, PATH_LEN, "%s/boundaries/geoBoundaries-UKR-ADM1.geojson", dir);
+    if (o.land)
+        snprintf(in.land, PATH_LEN, "%s", o.land);
+    else if (!o.no_land)
+        snprintf(in.land, PATH_LEN, "%s/land/ne_10m_land_ukraine_region.geojson", dir);
+    snprintf(in.official, PATH_LEN, "%s/official_areas.csv", dir);
+    if (!o.no_cache) {
+        if (o.cache_dir)
+            snprintf(in.cache, PATH_LEN, "%s", o.cache_dir);
+        else
+            default_cache_dir(in.cache, PATH_LEN);
+    }
+
+    tc_ctx *ctx = NULL;
+    tc_status st = tc_ctx_new(&ctx);
+    if (st != TC_OK) {
+        fprintf(stderr, "tclaims: cannot create a context: %s\n", tc_status_str(st));
+        return EXIT_DATA;
+    }
+    tc_archive *arch = NULL;
+    tc_regionset *rs = NULL;
+    tc_snapshot *snap = NULL;
+    tc_report *rep = NULL;
+    row *rows = NULL;
+    size_t *idx = NULL;
+    FILE *out = NULL;
+    char tmp[PATH_LEN + 32] = "";
+    rc = EXIT_DATA;
+
+    /* which snapshot */
+    if (o.control) {
+        snprintf(in.control, PATH_LEN, "%s", o.control);
+        tc_date d;
+        if (tc_date_from_filename(ctx, o.control, &d) == TC_OK)
+            tc_date_format(d, in.control_date);
+        else
+            snprintf(in.control_date, sizeof in.control_date, "unknown");
+    } else {
+        char adir[PATH_LEN];
+        snprintf(adir, PATH_LEN, "%s/control/deepstate", dir);
+        if ((st = tc_archive_open(ctx, adir, &arch)) != TC_OK)
+            goto api_fail;
+        size_t k = tc_archive_count(arch) - 1;
+        if (o.date) {
+            tc_date want;
+            if (tc_date_parse(ctx, o.date, &want) != TC_OK) {
+                rc = usage_error("%s", tc_ctx_errmsg(ctx));
+                goto done;
+            }
+            tc_date_format(want, in.requested_date);
+            if ((st = tc_archive_find(ctx, arch, want, &k)) != TC_OK)
+                goto api_fail;
+        }
+        snprintf(in.control, PATH_LEN, "%s", tc_archive_get_path(arch, k));
+        tc_date_format(tc_archive_get_date(arch, k), in.control_date);
+    }
+
+    tc_regionset_opts ro = TC_REGIONSET_OPTS_INIT;
+    ro.regions.code_field = o.code_field;
+    ro.regions.name_field = o.name_field;
+    ro.land_path = in.land[0] ? in.land : NULL;
+    ro.cache_dir = in.cache[0] ? in.cache : NULL;
+    if ((st = tc_regionset_open(ctx, in.regions, &ro, &rs)) != TC_OK)
+        goto api_fail;
+    if ((st = tc_snapshot_open(ctx, in.control, NULL, &snap)) != TC_OK)
+        goto api_fail;
+
+    tc_report_opts po = TC_REPORT_OPTS_INIT;
+    po.sliver_width_m = o.sliver_width_m;
+    po.equal_area_check = o.check_ea;
+    po.units = o.all_units ? TC_UNITS_ALL : TC_UNITS_CLAIM;
+    if (o.n_region_names) {
+        idx = calloc(MAX_REGIONS * 8, sizeof *idx);
+        if (!idx)
+            goto done;
+        size_t n = 0;
+        for (size_t i = 0; i < o.n_region_names; i++) {
+            char buf[1024];
+            snprintf(buf, sizeof buf, "%s", o.region_names[i]);
+            for (char *save = NULL, *t = strtok_r(buf, ",", &save); t && n < MAX_REGIONS * 8;
+                 t = strtok_r(NULL, ",", &save)) {
+                if ((st = tc_regionset_lookup(ctx, rs, t, &idx[n])) != TC_OK) {
+                    rc = usage_error("%s", tc_ctx_errmsg(ctx));
+                    goto done;
+                }
+                n++;
+            }
+        }
+        po.units = TC_UNITS_LIST;
+        po.unit_index = idx;
+        po.n_units = n;
+    }
+    if ((st = tc_report_new(ctx, rs, snap, &po, &rep)) != TC_OK)
+        goto api_fail;
+
+    size_t n = tc_report_count(rep);
+    rows = calloc(n ? n : 1, sizeof *rows);
+    if (!rows)
+        goto done;
+    for (size_t i = 0; i < n; i++) {
+        size_t u = tc_report_get_unit(rep, i);
+        rows[i].code = tc_regionset_get_code(rs, u);
+        rows[i].name = tc_regionset_get_name(rs, u);
+        if ((st = tc_report_get_areas(rep, i, &rows[i].a)) != TC_OK)
+            goto api_fail;
+        rows[i].official_km2 = official_km2(in.official, rows[i].code);
+    }
+    row total;
+    memset(&total, 0, sizeof total);
+    total.code = "TOTAL";
+    total.name = "claimed units";
+    tc_areas country;
+    double outside = 0, ea = 0, off_sum = 0;
+    bool off_all = true;
+    for (size_t i = 0; i < tc_catalog_count(); i++) {
+        double v = official_km2(in.official, tc_catalog_get(i)->code);
+        off_all = off_all && v >= 0;
+        off_sum += v;
+    }
+    total.official_km2 = off_all ? off_sum : -1;
+    if ((st = tc_report_get_claim_total(rep, &total.a)) != TC_OK ||
+        (st = tc_report_get_country_total(rep, &country)) != TC_OK ||
+        (st = tc_report_get_outside_m2(rep, &outside)) != TC_OK ||
+        (o.check_ea && (st = tc_report_get_equal_area_max_rel(rep, &ea)) != TC_OK))
+        goto api_fail;
+
+    if (o.output) {
+        snprintf(tmp, sizeof tmp, "%s.tmp.%ld", o.output, (long)getpid());
+        out = fopen(tmp, "w");
+        if (!out) {
+            fprintf(stderr, "tclaims: cannot write '%s': %s\n", tmp, strerror(errno));
+            goto done;
+        }
+    } else
+        out = stdout;
+    if (o.format == FMT_CSV)
+        write_csv(out, rows, n, &total, outside, in.control_date);
+    else if (o.format == FMT_JSON)
+        write_json(out, ctx, rows, n, &total, outside, &country, &in, rs, tc_snapshot_get_sha256(snap),
+                   o.sliver_width_m, o.check_ea ? &ea : NULL);
+    else
+        write_table(out, rows, n, &total, outside, &country, &in, tc_regionset_has_land(rs),
+                    o.sliver_width_m, o.check_ea ? &ea : NULL);
+    if (out != stdout) {
+        bool ok = !ferror(out);
+        ok = fclose(out) == 0 && ok;
+        out = NULL;
+        if (!ok || rename(tmp, o.output) != 0) {
+            fprintf(stderr, "tclaims: cannot write '%s': %s\n", o.output, strerror(errno));
+            goto done;
+        }
+        tmp[0] = '\0';
+    } else if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, "tclaims: cannot write the report: %s\n", strerror(errno));
+        goto done;
+    }
+    for (size_t i = 0; o.format != FMT_JSON && i < tc_ctx_warning_count(ctx); i++)
+        fprintf(stderr, "tclaims: warning: %s\n", tc_ctx_get_warning(ctx, i));
+    rc = 0;
+    goto done;
+api_fail:
+    rc = api_error(ctx, st);
+done:
+    if (out && out != stdout)
+        fclose(out);
+    if (tmp[0])
+        remove(tmp);
+    free(rows);
+    free(idx);
+    tc_report_free(rep);
+    tc_snapshot_free(snap);
+    tc_regionset_free(rs);
+    tc_archive_free(arch);
+    tc_ctx_free(ctx);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2)
+        return usage_error("missing command (report)");
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+        usage(stdout);
+        return 0;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        printf("tclaims %s (%s)\n", tc_version_string(), tc_engine_versions());
+        return 0;
+    }
+    if (!strcmp(argv[1], "report"))
+        return cmd_report(argc, argv);
+    return usage_error("unknown command '%s'", argv[1]);
+}
