@@ -446,7 +446,12 @@ static int cmd_report(int argc, char **argv)
     char tmp[PATH_LEN + 32] = "";
     rc = EXIT_DATA;
 
-    /* which snapshot */
+    /* which snapshot; a malformed date is a usage error, whatever the data */
+    tc_date want = {0, 0, 0};
+    if (o.date && tc_date_parse(ctx, o.date, &want) != TC_OK) {
+        rc = usage_error("%s", tc_ctx_errmsg(ctx));
+        goto done;
+    }
     if (o.control) {
         snprintf(in.control, PATH_LEN, "%s", o.control);
         tc_date d;
@@ -461,11 +466,6 @@ static int cmd_report(int argc, char **argv)
             goto api_fail;
         size_t k = tc_archive_count(arch) - 1;
         if (o.date) {
-            tc_date want;
-            if (tc_date_parse(ctx, o.date, &want) != TC_OK) {
-                rc = usage_error("%s", tc_ctx_errmsg(ctx));
-                goto done;
-            }
             tc_date_format(want, in.requested_date);
             if ((st = tc_archive_find(ctx, arch, want, &k)) != TC_OK)
                 goto api_fail;
