@@ -130,23 +130,17 @@ static tc_status convert(tc_ctx *ctx, const char *what, OGRGeometryH og, PJ *P, 
     }
     st = tc__geom_check_coords(ctx, g, what);
     if (st != TC_OK) {
-        if (!has_srs && strstr(ctx->errmsg, "outside longitude"))
+        if (!has_srs && strstr(ctx->errmsg, "outside longitude")) {
+            char detail[TC__ERRMSG_LEN]; /* tc__fail writes ctx->errmsg: copy first */
+            const char *c = strstr(ctx->errmsg, "coordinate (");
+            snprintf(detail, sizeof detail, "%s", c ? c : "");
             st = tc__fail(ctx, TC_ERR_CRS,
                           "'%s' has no CRS and its coordinates are not longitude/latitude "
                           "(%s); assign one, e.g. ogr2ogr -a_srs EPSG:3857",
-                          path, strstr(ctx->errmsg, "coordinate ("));
+                          path, detail);
+        }
         goto done;
     }
-    /* Edges are geodesics for area but straight lines in lon/lat for GEOS's planar overlay.
-     * Densifying long edges makes the two agree, so that overlay pieces add up to their
-     * parent on the ellipsoid (docs/method.md, "Edges"). */
-    GEOSGeometry *dense = GEOSDensify_r(h, g, TC__MAX_EDGE_DEG);
-    if (!dense) {
-        st = tc__fail(ctx, TC_ERR_GEOMETRY, "%s: densify failed: %s", what, ctx->geos_msg);
-        goto done;
-    }
-    GEOSGeom_destroy_r(h, g);
-    g = dense;
     size_t dropped = 0;
     GEOSGeometry *pg = tc__geom_polygonal(ctx, g, &dropped);
     if (!pg) {
@@ -161,8 +155,19 @@ static tc_status convert(tc_ctx *ctx, const char *what, OGRGeometryH og, PJ *P, 
         st = tc__fail(ctx, TC_ERR_FORMAT, "%s: GeometryCollection without any polygon", what);
         goto done;
     }
-    poly = tc__geom_make_valid(ctx, pg, what, &st);
+    /* Repair first: GEOS's densifier "fixes" invalid input with buffer(0), which would
+     * silently drop a lobe of a bow-tie. */
+    GEOSGeometry *valid = tc__geom_make_valid(ctx, pg, what, &st);
     GEOSGeom_destroy_r(h, pg);
+    if (!valid)
+        goto done;
+    /* Edges are geodesics for area but straight lines in lon/lat for GEOS's planar overlay.
+     * Densifying long edges makes the two agree, so that overlay pieces add up to their
+     * parent on the ellipsoid (docs/method.md, "Edges"). */
+    poly = tc__as_multi_take(ctx, GEOSDensify_r(h, valid, TC__MAX_EDGE_DEG));
+    GEOSGeom_destroy_r(h, valid);
+    if (!poly)
+        st = tc__fail(ctx, TC_ERR_GEOMETRY, "%s: densify failed: %s", what, ctx->geos_msg);
 done:
     if (g)
         GEOSGeom_destroy_r(h, g);
