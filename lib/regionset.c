@@ -276,7 +276,7 @@ static void put_geom(tc_ctx *ctx, wbuf *b, GEOSWKBWriter *w, const GEOSGeometry 
 }
 
 static void cache_write(tc_ctx *ctx, const tc_regionset *rs, const char *dir, const char *file,
-                        const char *key)
+                        const char *key, size_t first_warning)
 {
     if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
         tc__warn(ctx, "cache '%s' not written: %s", dir, strerror(errno));
@@ -301,11 +301,13 @@ static void cache_write(tc_ctx *ctx, const tc_regionset *rs, const char *dir, co
         put_geom(ctx, &b, w, u->land);
         put_geom(ctx, &b, w, u->strip);
     }
-    /* warnings of the build (repairs) travel with the cache so later runs still show them */
+    /* warnings of the build (repairs) travel with the cache so later runs still show them;
+     * only this build's: earlier warnings on the context are not the set's */
     size_t nw = tc_ctx_warning_count(ctx);
+    nw = nw > first_warning ? nw - first_warning : 0;
     put_u32(&b, (uint32_t)nw);
     for (size_t i = 0; i < nw; i++)
-        put_str(&b, tc_ctx_get_warning(ctx, i));
+        put_str(&b, tc_ctx_get_warning(ctx, first_warning + i));
     put(&b, CACHE_MAGIC, strlen(CACHE_MAGIC)); /* trailer: detects truncation */
     GEOSWKBWriter_destroy_r(ctx->geos, w);
     if (b.nomem) {
@@ -464,6 +466,7 @@ tc_status tc_regionset_open(tc_ctx *ctx, const char *path, const tc_regionset_op
         o->land.version != TC_OPEN_OPTS_VERSION)
         return tc__fail(ctx, TC_ERR_INVALID_ARG, "regionset open: options not initialised with "
                                                  "TC_REGIONSET_OPTS_INIT");
+    size_t first_warning = tc_ctx_warning_count(ctx);
     tc_regionset *rs = calloc(1, sizeof *rs);
     if (!rs)
         return tc__fail(ctx, TC_ERR_NOMEM, "regionset open: out of memory");
@@ -485,7 +488,7 @@ tc_status tc_regionset_open(tc_ctx *ctx, const char *path, const tc_regionset_op
     if (st == TC_OK && !rs->from_cache) {
         st = build(ctx, rs, path, o);
         if (st == TC_OK && file[0])
-            cache_write(ctx, rs, o->cache_dir, file, key);
+            cache_write(ctx, rs, o->cache_dir, file, key, first_warning);
     }
     if (st != TC_OK) {
         tc_regionset_free(rs);

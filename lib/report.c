@@ -17,6 +17,26 @@ struct tc_report {
     double ea_max_rel;
 };
 
+/* A growable pair of coordinate arrays. */
+typedef struct xy_buf {
+    double *x, *y;
+    size_t n, cap;
+} xy_buf;
+
+/* One polygon of uncontrolled neighbour land (strip minus snapshot). */
+typedef struct strip_piece {
+    const GEOSGeometry *g; /* borrowed from unit_job.strip_unc */
+    double x0, y0, x1, y1; /* envelope */
+    double size;           /* planar area in square degrees: only orders the pieces */
+    int thin;              /* -1 not decided yet, 0 thick, 1 thin */
+} strip_piece;
+
+/* State shared by the units of one report. */
+typedef struct report_job {
+    xy_buf snap_xy;   /* every coordinate of the snapshot (clip guard), on first need */
+    bool snap_xy_done;
+} report_job;
+
 /* Per-unit working state of one computation. */
 typedef struct unit_job {
     tc_ctx *ctx;
@@ -24,12 +44,104 @@ typedef struct unit_job {
     const GEOSGeometry *snap;
     const GEOSPreparedGeometry *psnap;
     const tc_report_opts *o;
-    PJ *laea;                        /* local equal-area projection (lazy) */
-    GEOSGeometry *strip_unc;         /* uncontrolled thick neighbour land (lazy) */
-    const GEOSPreparedGeometry *pstrip;
+    report_job *rj;
+    PJ *laea;                 /* local equal-area projection (lazy) */
+    GEOSGeometry *csnap;      /* the snapshot clipped around the unit; NULL: use snap */
+    GEOSGeometry *strip_unc;  /* uncontrolled neighbour land (lazy) */
+    strip_piece *pieces;      /* its polygons, largest first (borrowed from strip_unc or
+                                 the unit's strip) */
+    size_t n_pieces;
     bool strip_done;
-    double *ea_max_rel;              /* NULL unless checking */
+    const GEOSGeometry **free_parts; /* land polygons the snapshot does not touch */
+    size_t n_free;
+    double *ea_max_rel;       /* NULL unless checking */
 } unit_job;
+
+/* ---------------------------------------------------------------- coordinates */
+
+/* Calls fn for every ring of polygonal g with at least 4 coordinates: polygons in order
+ * (collections depth-first), shell first, then holes. Stops at the first failure. */
+typedef tc_status (*ring_fn)(tc_ctx *ctx, void *user, const GEOSGeometry *ring);
+
+static tc_status each_ring(tc_ctx *ctx, const GEOSGeometry *g, ring_fn fn, void *user)
+{
+    GEOSContextHandle_t h = ctx->geos;
+    int type = GEOSGeomTypeId_r(h, g);
+    if (type == GEOS_MULTIPOLYGON || type == GEOS_GEOMETRYCOLLECTION) {
+        int n = GEOSGetNumGeometries_r(h, g);
+        for (int i = 0; i < n; i++) {
+            tc_status st = each_ring(ctx, GEOSGetGeometryN_r(h, g, i), fn, user);
+            if (st != TC_OK)
+                return st;
+        }
+        return TC_OK;
+    }
+    if (type != GEOS_POLYGON || GEOSisEmpty_r(h, g) == 1)
+        return TC_OK;
+    int nh = GEOSGetNumInteriorRings_r(h, g);
+    for (int i = -1; i < nh; i++) {
+        const GEOSGeometry *ring =
+            i < 0 ? GEOSGetExteriorRing_r(h, g) : GEOSGetInteriorRingN_r(h, g, i);
+        const GEOSCoordSequence *seq = ring ? GEOSGeom_getCoordSeq_r(h, ring) : NULL;
+        unsigned int n = 0;
+        if (!seq || !GEOSCoordSeq_getSize_r(h, seq, &n))
+            return tc__fail(ctx, TC_ERR_GEOMETRY, "cannot read ring: %s", ctx->geos_msg);
+        if (n < 4)
+            continue;
+        tc_status st = fn(ctx, user, ring);
+        if (st != TC_OK)
+            return st;
+    }
+    return TC_OK;
+}
+
+/* Append a ring's coordinates to b. */
+static tc_status xy_append(tc_ctx *ctx, xy_buf *b, const GEOSGeometry *ring)
+{
+    GEOSContextHandle_t h = ctx->geos;
+    const GEOSCoordSequence *seq = GEOSGeom_getCoordSeq_r(h, ring);
+    unsigned int n = 0;
+    if (!seq || !GEOSCoordSeq_getSize_r(h, seq, &n))
+        return tc__fail(ctx, TC_ERR_GEOMETRY, "cannot read ring: %s", ctx->geos_msg);
+    if (b->n + n > b->cap) {
+        size_t cap = b->cap ? b->cap : 4096;
+        while (cap < b->n + n)
+            cap *= 2;
+        double *x = realloc(b->x, cap * sizeof *x);
+        if (x)
+            b->x = x;
+        double *y = x ? realloc(b->y, cap * sizeof *y) : NULL;
+        if (!y)
+            return tc__fail(ctx, TC_ERR_NOMEM, "report: out of memory");
+        b->y = y;
+        b->cap = cap;
+    }
+    if (n && !GEOSCoordSeq_copyToArrays_r(h, seq, b->x + b->n, b->y + b->n, NULL, NULL))
+        return tc__fail(ctx, TC_ERR_GEOMETRY, "cannot copy ring: %s", ctx->geos_msg);
+    b->n += n;
+    return TC_OK;
+}
+
+static void xy_free(xy_buf *b)
+{
+    free(b->x);
+    free(b->y);
+}
+
+/* ---------------------------------------------------------------- geodesic area */
+
+/* Geodesic area (m^2, holes subtracted) of polygonal g, added to *area: geod_polygonarea()
+ * ring by ring (tc__geom_area_m2). */
+static tc_status area_m2(unit_job *j, const GEOSGeometry *g, double *area)
+{
+    double a = 0.0;
+    tc_status st = tc__geom_area_m2(j->ctx, g, &a, NULL);
+    if (st == TC_OK)
+        *area += a;
+    return st;
+}
+
+/* ---------------------------------------------------------------- thin pieces */
 
 static double deg_per_m(double lat_deg)
 {
@@ -78,19 +190,131 @@ static tc_status project(unit_job *j, const GEOSGeometry *g, GEOSGeometry **out)
     return TC_OK;
 }
 
+/* True when some interior point of polygon pm (projected, metres) lies at least r from its
+ * boundary. Tries the point-on-surface and the centroid; false means "unknown". */
+static bool deep_point(tc_ctx *ctx, const GEOSGeometry *pm, double r)
+{
+    GEOSContextHandle_t h = ctx->geos;
+    GEOSGeometry *bnd = GEOSBoundary_r(h, pm);
+    const GEOSPreparedGeometry *pb = bnd ? GEOSPrepare_r(h, bnd) : NULL;
+    const GEOSPreparedGeometry *pa = pb ? GEOSPrepare_r(h, pm) : NULL;
+    bool deep = false;
+    for (int k = 0; k < 2 && pa && !deep; k++) {
+        GEOSGeometry *p = k == 0 ? GEOSPointOnSurface_r(h, pm) : GEOSGetCentroid_r(h, pm);
+        double d = 0;
+        if (p && GEOSPreparedContainsProperly_r(h, pa, p) == 1 &&
+            GEOSPreparedDistance_r(h, pb, p, &d) == 1 && d >= r)
+            deep = true;
+        if (p)
+            GEOSGeom_destroy_r(h, p);
+    }
+    if (pa)
+        GEOSPreparedGeom_destroy_r(h, pa);
+    if (pb)
+        GEOSPreparedGeom_destroy_r(h, pb);
+    if (bnd)
+        GEOSGeom_destroy_r(h, bnd);
+    return deep;
+}
+
+/* Smallest radius of curvature of the ellipsoid, rounded down (m). */
+#define MIN_RADIUS_M 6.3e6
+
+/* Sufficient test for "thick" on the lon/lat piece itself, without projecting it: an
+ * interior point whose distance to the boundary, measured with a metric never longer than
+ * the ellipsoid's in the piece's latitude band, is at least 1.05 r plus a bound on how far
+ * a straight edge in lon/lat strays from the same edge straight in the projection. Such a
+ * point lies more than r inside the projected piece too (the equal-area projection
+ * distorts distances by well under 1% across a unit), so the inward buffer keeps it.
+ * Tries the point-on-surface and the centroid; false means "unknown". */
+typedef struct scale_xy {
+    double kx, ky;
+} scale_xy;
+
+static int scale_cb(double *x, double *y, void *user)
+{
+    const scale_xy *k = user;
+    *x *= k->kx;
+    *y *= k->ky;
+    return 1;
+}
+
+static tc_status max_edge(tc_ctx *ctx, void *user, const GEOSGeometry *ring)
+{
+    const GEOSCoordSequence *seq = GEOSGeom_getCoordSeq_r(ctx->geos, ring);
+    unsigned int n = 0;
+    double *lmax = user, px = 0, py = 0;
+    if (!seq || !GEOSCoordSeq_getSize_r(ctx->geos, seq, &n))
+        return TC_ERR_GEOMETRY;
+    for (unsigned int k = 0; k < n; k++) {
+        double x = 0, y = 0;
+        GEOSCoordSeq_getXY_r(ctx->geos, seq, k, &x, &y);
+        if (k)
+            *lmax = fmax(*lmax, hypot(x - px, y - py));
+        px = x;
+        py = y;
+    }
+    return TC_OK;
+}
+
+static bool deep_lonlat(unit_job *j, const GEOSGeometry *piece, double r)
+{
+    GEOSContextHandle_t h = j->ctx->geos;
+    const struct geod_geodesic *g = &j->ctx->geod;
+    double x0, y0, x1, y1, lmax = 0; /* longest edge, degrees */
+    if (!GEOSGeom_getExtent_r(h, piece, &x0, &y0, &x1, &y1) ||
+        each_ring(j->ctx, piece, max_edge, &lmax) != TC_OK) {
+        tc__clear(j->ctx); /* "unknown" is not an error: the exact test follows */
+        return false;
+    }
+    /* metres per degree: of the parallel at the band's poleward edge (plus a margin for
+     * geodesics bowing poleward), of the meridian at the equator; the least in the band.
+     * Scaled by them, lon/lat distances never exceed the ellipsoid's. */
+    double phi = fmin(fmax(fabs(y0), fabs(y1)) + 0.5, 80.0) * TC__PI / 180;
+    scale_xy k = {TC__PI / 180 * g->a * cos(phi) / sqrt(1 - g->e2 * sin(phi) * sin(phi)),
+                  TC__PI / 180 * g->a * (1 - g->e2)};
+    double lm = lmax * 111700.0; /* metres, from above */
+    double need = 1.05 * r + lm * lm * (1.1 + 2 * tan(phi)) / (8 * MIN_RADIUS_M);
+    GEOSGeometry *scaled = GEOSGeom_transformXY_r(h, piece, scale_cb, &k);
+    bool deep = scaled && deep_point(j->ctx, scaled, need);
+    if (scaled)
+        GEOSGeom_destroy_r(h, scaled);
+    return deep;
+}
+
 /* Thin: vanishes under an inward buffer of half the sliver width. area_m2 is its geodesic
- * area: a piece smaller than a disk of that width cannot contain one, so it is thin. */
+ * area (< 0: unknown, use the projected one): a piece smaller than a disk of that width
+ * cannot contain one, so it is thin. */
 static tc_status is_thin(unit_job *j, const GEOSGeometry *piece, double area_m2, bool *thin)
 {
     double r = j->o->sliver_width_m / 2;
-    if (area_m2 < TC__PI * r * r) {
+    if (area_m2 >= 0 && area_m2 < TC__PI * r * r) {
         *thin = true;
+        return TC_OK;
+    }
+    /* Cheap sufficient tests first: an interior point at least r from the boundary means a
+     * disk of radius r fits, so the inward buffer cannot vanish. Large real gaps and most
+     * neighbour land end here; buffering them (tens of thousands of vertices) would
+     * dominate the report. */
+    if (deep_lonlat(j, piece, r)) {
+        *thin = false;
         return TC_OK;
     }
     GEOSGeometry *pm = NULL;
     tc_status st = project(j, piece, &pm);
     if (st != TC_OK)
         return st;
+    double planar = 0; /* equal-area projection: close enough for this bound */
+    if (area_m2 < 0 && GEOSArea_r(j->ctx->geos, pm, &planar) && planar < 0.99 * TC__PI * r * r) {
+        GEOSGeom_destroy_r(j->ctx->geos, pm);
+        *thin = true;
+        return TC_OK;
+    }
+    if (deep_point(j->ctx, pm, r)) {
+        GEOSGeom_destroy_r(j->ctx->geos, pm);
+        *thin = false;
+        return TC_OK;
+    }
     GEOSGeometry *core = GEOSBuffer_r(j->ctx->geos, pm, -r, 2);
     GEOSGeom_destroy_r(j->ctx->geos, pm);
     if (!core)
@@ -101,101 +325,299 @@ static tc_status is_thin(unit_job *j, const GEOSGeometry *piece, double area_m2,
     return TC_OK;
 }
 
-/* Uncontrolled neighbour land beside the unit, thin pieces dropped: the land a real gap
- * connects to. Built on first need. */
+/* ---------------------------------------------------------------- connection */
+
+/* The polygons of g the snapshot touches, as *touched (g itself, a new MultiPolygon in
+ * *owned, or NULL when none does); the others are listed in free_parts (borrowed from g),
+ * *n_free of them. Those come out of an overlay with the snapshot unchanged, so they need
+ * none. free_parts has room for every polygon of g. g_touches: g is known to touch the
+ * snapshot (a single polygon is then not tested again). */
+static tc_status split_touched(unit_job *j, const GEOSGeometry *g, bool g_touches,
+                               const GEOSGeometry **touched, GEOSGeometry **owned,
+                               const GEOSGeometry **free_parts, size_t *n_free)
+{
+    GEOSContextHandle_t h = j->ctx->geos;
+    *touched = g;
+    *owned = NULL;
+    *n_free = 0;
+    int n = GEOSGetNumGeometries_r(h, g);
+    if (GEOSisEmpty_r(h, g) == 1) {
+        *touched = NULL;
+        return TC_OK;
+    }
+    if (GEOSGeomTypeId_r(h, g) != GEOS_MULTIPOLYGON || n < 2) {
+        if (!g_touches && n == 1 && GEOSPreparedIntersects_r(h, j->psnap, g) == 0) {
+            free_parts[0] = GEOSGetGeometryN_r(h, g, 0);
+            *n_free = 1;
+            *touched = NULL;
+        }
+        return TC_OK;
+    }
+    GEOSGeometry **parts = calloc((size_t)n, sizeof *parts);
+    if (!parts)
+        return tc__fail(j->ctx, TC_ERR_NOMEM, "report: out of memory");
+    size_t nt = 0, nf = 0;
+    tc_status st = TC_OK;
+    for (int i = 0; i < n && st == TC_OK; i++) {
+        const GEOSGeometry *p = GEOSGetGeometryN_r(h, g, i);
+        if (GEOSPreparedIntersects_r(h, j->psnap, p) != 1)
+            free_parts[nf++] = p;
+        else if (!(parts[nt++] = GEOSGeom_clone_r(h, p)))
+            st = tc__fail(j->ctx, TC_ERR_NOMEM, "report: out of memory");
+    }
+    if (st == TC_OK && nf && nt) {
+        *owned = GEOSGeom_createCollection_r(h, GEOS_MULTIPOLYGON, parts, (unsigned)nt);
+        if (!*owned)
+            st = tc__fail(j->ctx, TC_ERR_GEOMETRY, "report: %s", j->ctx->geos_msg);
+        else
+            *touched = *owned;
+        nt = 0; /* owned by the collection (or destroyed by GEOS on failure) */
+    }
+    for (size_t i = 0; i < nt; i++)
+        if (parts[i])
+            GEOSGeom_destroy_r(h, parts[i]);
+    free(parts);
+    if (st == TC_OK && (*owned || !nt))
+        *n_free = nf; /* else every polygon is touched: g goes as it is */
+    if (st == TC_OK && !*owned && nf)
+        *touched = NULL; /* nothing touched */
+    return st;
+}
+
+static int cmp_piece(const void *a, const void *b)
+{
+    double x = ((const strip_piece *)a)->size, y = ((const strip_piece *)b)->size;
+    return x > y ? -1 : x < y ? 1 : 0;
+}
+
+/* Uncontrolled neighbour land beside the unit, as its polygons (largest first); whether
+ * each is thin is decided only when a gap piece comes near it. Built on first need. */
 static tc_status ensure_strip(unit_job *j)
 {
     if (j->strip_done)
         return TC_OK;
     j->strip_done = true;
     GEOSContextHandle_t h = j->ctx->geos;
-    GEOSGeometry *unc = GEOSDifference_r(h, j->u->strip, j->snap);
-    if (!unc)
-        return tc__fail(j->ctx, TC_ERR_GEOMETRY, "strip of %s: %s", j->u->code, j->ctx->geos_msg);
-    int n = GEOSGetNumGeometries_r(h, unc);
-    GEOSGeometry **keep = calloc((size_t)(n > 0 ? n : 1), sizeof *keep);
-    size_t nk = 0;
-    tc_status st = keep ? TC_OK : tc__fail(j->ctx, TC_ERR_NOMEM, "strip: out of memory");
-    for (int i = 0; i < n && st == TC_OK; i++) {
-        const GEOSGeometry *p = GEOSGetGeometryN_r(h, unc, i);
-        if (GEOSGeomTypeId_r(h, p) != GEOS_POLYGON)
+    const tc__unit *u = j->u;
+    /* polygons of the strip the snapshot does not touch are uncontrolled as they stand */
+    int ns = GEOSGetNumGeometries_r(h, u->strip);
+    const GEOSGeometry **whole = calloc((size_t)(ns > 0 ? ns : 1), sizeof *whole);
+    const GEOSGeometry *touched = NULL;
+    GEOSGeometry *owned = NULL;
+    size_t n_whole = 0;
+    tc_status st = whole ? split_touched(j, u->strip, false, &touched, &owned, whole,
+                                           &n_whole)
+                         : tc__fail(j->ctx, TC_ERR_NOMEM, "strip: out of memory");
+    if (st == TC_OK && touched) {
+        j->strip_unc = GEOSDifference_r(h, touched, j->csnap ? j->csnap : j->snap);
+        if (!j->strip_unc)
+            st = tc__fail(j->ctx, TC_ERR_GEOMETRY, "strip of %s: %s", u->code, j->ctx->geos_msg);
+    }
+    if (owned)
+        GEOSGeom_destroy_r(h, owned);
+    int n = j->strip_unc ? GEOSGetNumGeometries_r(h, j->strip_unc) : 0;
+    if (st == TC_OK && !(j->pieces = calloc((size_t)n + n_whole + 1, sizeof *j->pieces)))
+        st = tc__fail(j->ctx, TC_ERR_NOMEM, "strip: out of memory");
+    for (size_t i = 0; st == TC_OK && i < (size_t)n + n_whole; i++) {
+        const GEOSGeometry *p = i < (size_t)n ? GEOSGetGeometryN_r(h, j->strip_unc, (int)i)
+                                              : whole[i - (size_t)n];
+        if (GEOSGeomTypeId_r(h, p) != GEOS_POLYGON || GEOSisEmpty_r(h, p) == 1)
             continue;
-        double a = 0;
-        bool thin = true;
-        if ((st = tc__geom_area_m2(j->ctx, p, &a, NULL)) == TC_OK &&
-            (st = is_thin(j, p, a, &thin)) == TC_OK && !thin) {
-            if (!(keep[nk] = GEOSGeom_clone_r(h, p)))
-                st = tc__fail(j->ctx, TC_ERR_NOMEM, "strip: out of memory");
-            else
-                nk++;
+        strip_piece *s = &j->pieces[j->n_pieces++];
+        s->g = p;
+        s->thin = -1;
+        GEOSGeom_getExtent_r(h, p, &s->x0, &s->y0, &s->x1, &s->y1);
+        if (!GEOSArea_r(h, p, &s->size))
+            s->size = 0;
+    }
+    free(whole);
+    if (st == TC_OK)
+        qsort(j->pieces, j->n_pieces, sizeof *j->pieces, cmp_piece);
+    return st;
+}
+
+/* Connected: within the contact tolerance of a thick piece of uncontrolled neighbour land.
+ * Pieces known to be thick are tried first, then the undecided ones near p, largest first;
+ * a piece's thinness is decided only once it is found near a gap piece. The answer is the
+ * same as testing p against the union of all thick pieces. */
+static tc_status is_connected(unit_job *j, const GEOSGeometry *p, bool *connected)
+{
+    GEOSContextHandle_t h = j->ctx->geos;
+    /* No neighbouring unit at all (a layer of one unit, an island): connectivity cannot
+     * be judged, and a thick piece counts as real gap (docs/method.md). */
+    if (GEOSisEmpty_r(h, j->u->strip) == 1) {
+        *connected = true;
+        return TC_OK;
+    }
+    *connected = false;
+    tc_status st = ensure_strip(j);
+    if (st != TC_OK || !j->n_pieces)
+        return st;
+    double x0, y0, x1, y1;
+    GEOSGeom_getExtent_r(h, p, &x0, &y0, &x1, &y1);
+    double tol = j->o->connect_tol_m * deg_per_m(fmax(fabs(y0), fabs(y1)));
+    const GEOSPreparedGeometry *pp = NULL;
+    for (int pass = 0; pass < 2 && st == TC_OK && !*connected; pass++) {
+        for (size_t i = 0; i < j->n_pieces && st == TC_OK && !*connected; i++) {
+            strip_piece *s = &j->pieces[i];
+            if (s->thin != (pass == 0 ? 0 : -1))
+                continue;
+            if (s->x0 > x1 + tol || s->x1 < x0 - tol || s->y0 > y1 + tol || s->y1 < y0 - tol)
+                continue;
+            if (!pp && !(pp = GEOSPrepare_r(h, p))) {
+                st = tc__fail(j->ctx, TC_ERR_GEOMETRY, "contact test in %s: %s", j->u->code,
+                              j->ctx->geos_msg);
+                break;
+            }
+            int near = GEOSPreparedDistanceWithin_r(h, pp, s->g, tol);
+            if (near == 2)
+                st = tc__fail(j->ctx, TC_ERR_GEOMETRY, "contact test in %s: %s", j->u->code,
+                              j->ctx->geos_msg);
+            if (near != 1)
+                continue;
+            if (s->thin < 0) {
+                bool thin = true;
+                if ((st = is_thin(j, s->g, -1.0, &thin)) != TC_OK)
+                    break;
+                s->thin = thin ? 1 : 0;
+            }
+            *connected = s->thin == 0;
         }
     }
-    GEOSGeom_destroy_r(h, unc);
-    if (st == TC_OK && nk) {
-        j->strip_unc = GEOSGeom_createCollection_r(h, GEOS_MULTIPOLYGON, keep, (unsigned)nk);
-        if (!j->strip_unc)
-            st = tc__fail(j->ctx, TC_ERR_GEOMETRY, "strip: %s", j->ctx->geos_msg);
-        else
-            j->pstrip = GEOSPrepare_r(h, j->strip_unc);
-        nk = 0;
-    }
-    for (size_t i = 0; i < nk; i++)
-        GEOSGeom_destroy_r(h, keep[i]);
-    free(keep);
+    if (pp)
+        GEOSPreparedGeom_destroy_r(h, pp);
     return st;
+}
+
+/* Sort one uncontrolled piece (a polygon) into gap, sliver or enclosed. */
+static tc_status classify_piece(unit_job *j, const GEOSGeometry *p, tc_areas *a)
+{
+    double area = 0;
+    bool thin = false, connected = false;
+    tc_status st = area_m2(j, p, &area);
+    if (st == TC_OK)
+        st = is_thin(j, p, area, &thin);
+    if (st == TC_OK && !thin)
+        st = is_connected(j, p, &connected);
+    if (st != TC_OK)
+        return st;
+    if (thin) {
+        a->sliver_m2 += area;
+        a->n_sliver++;
+    } else if (connected) {
+        a->gap_m2 += area;
+        a->n_gap++;
+    } else {
+        a->enclosed_m2 += area;
+        a->n_enclosed++;
+    }
+    return TC_OK;
 }
 
 static tc_status classify(unit_job *j, const GEOSGeometry *gap, tc_areas *a)
 {
     GEOSContextHandle_t h = j->ctx->geos;
     int n = GEOSGetNumGeometries_r(h, gap);
-    for (int i = 0; i < n; i++) {
+    tc_status st = TC_OK;
+    for (int i = 0; i < n && st == TC_OK; i++) {
         const GEOSGeometry *p = GEOSGetGeometryN_r(h, gap, i);
-        if (GEOSGeomTypeId_r(h, p) != GEOS_POLYGON || GEOSisEmpty_r(h, p))
-            continue;
-        double area = 0;
-        bool thin = false;
-        tc_status st = tc__geom_area_m2(j->ctx, p, &area, NULL);
-        if (st == TC_OK)
-            st = is_thin(j, p, area, &thin);
-        if (st != TC_OK)
-            return st;
-        if (thin) {
-            a->sliver_m2 += area;
-            a->n_sliver++;
-            continue;
-        }
-        if ((st = ensure_strip(j)) != TC_OK)
-            return st;
-        double y0, y1, x0, x1;
-        GEOSGeom_getExtent_r(h, p, &x0, &y0, &x1, &y1);
-        double tol = j->o->connect_tol_m * deg_per_m(fmax(fabs(y0), fabs(y1)));
-        bool connected = j->pstrip && GEOSPreparedDistanceWithin_r(h, j->pstrip, p, tol) == 1;
-        if (connected) {
-            a->gap_m2 += area;
-            a->n_gap++;
-        } else {
-            a->enclosed_m2 += area;
-            a->n_enclosed++;
-        }
+        if (GEOSGeomTypeId_r(h, p) == GEOS_POLYGON && !GEOSisEmpty_r(h, p))
+            st = classify_piece(j, p, a);
     }
-    return TC_OK;
+    return st;
+}
+
+/* Planar area of g in the unit's equal-area projection, added to *sum; false on failure. */
+static bool ea_add(unit_job *j, const GEOSGeometry *g, double *sum)
+{
+    GEOSGeometry *pm = NULL;
+    if (project(j, g, &pm) != TC_OK)
+        return false;
+    double planar = 0;
+    bool ok = GEOSArea_r(j->ctx->geos, pm, &planar) == 1;
+    GEOSGeom_destroy_r(j->ctx->geos, pm);
+    *sum += planar;
+    return ok;
+}
+
+static void ea_check(unit_job *j, double planar_m2, double geodesic_m2)
+{
+    if (geodesic_m2 < 1e6) /* figures under 1 km2: relative error is noise */
+        return;
+    double rel = fabs(planar_m2 - geodesic_m2) / geodesic_m2;
+    if (rel > *j->ea_max_rel)
+        *j->ea_max_rel = rel;
 }
 
 static void ea_compare(unit_job *j, const GEOSGeometry *g, double geodesic_m2)
 {
-    if (!j->ea_max_rel || geodesic_m2 < 1e6) /* figures under 1 km2: relative error is noise */
-        return;
-    GEOSGeometry *pm = NULL;
-    if (project(j, g, &pm) != TC_OK)
-        return;
     double planar = 0;
-    if (GEOSArea_r(j->ctx->geos, pm, &planar)) {
-        double rel = fabs(planar - geodesic_m2) / geodesic_m2;
-        if (rel > *j->ea_max_rel)
-            *j->ea_max_rel = rel;
+    if (j->ea_max_rel && geodesic_m2 >= 1e6 && ea_add(j, g, &planar))
+        ea_check(j, planar, geodesic_m2);
+}
+
+/* ---------------------------------------------------------------- one unit */
+
+static tc_status add_snap_ring(tc_ctx *ctx, void *user, const GEOSGeometry *ring)
+{
+    return xy_append(ctx, user, ring);
+}
+
+static bool on_line(const double *v, size_t n, double c)
+{
+    for (size_t i = 0; i < n; i++)
+        if (v[i] == c)
+            return true;
+    return false;
+}
+
+/* The snapshot clipped to a rectangle around the unit and its strip, or NULL to use the
+ * whole snapshot: both overlays then node and index only the nearby part of it. The
+ * rectangle keeps clear of the land and the strip, and of every snapshot vertex (GEOS's
+ * rectangle clipper is unreliable where edges run along the rectangle); an invalid clip
+ * falls back to the whole snapshot. */
+static GEOSGeometry *clip_snapshot(unit_job *j)
+{
+    GEOSContextHandle_t h = j->ctx->geos;
+    report_job *rj = j->rj;
+    if (!rj->snap_xy_done) {
+        rj->snap_xy_done = true;
+        if (each_ring(j->ctx, j->snap, add_snap_ring, &rj->snap_xy) != TC_OK) {
+            tc__clear(j->ctx); /* not an error: the report goes on unclipped */
+            xy_free(&rj->snap_xy);
+            memset(&rj->snap_xy, 0, sizeof rj->snap_xy);
+        }
     }
-    GEOSGeom_destroy_r(j->ctx->geos, pm);
+    if (!rj->snap_xy.n)
+        return NULL;
+    double b[4], s[4];
+    if (!GEOSGeom_getExtent_r(h, j->u->land, &b[0], &b[1], &b[2], &b[3]))
+        return NULL;
+    if (GEOSisEmpty_r(h, j->u->strip) == 0 &&
+        GEOSGeom_getExtent_r(h, j->u->strip, &s[0], &s[1], &s[2], &s[3])) {
+        b[0] = fmin(b[0], s[0]), b[1] = fmin(b[1], s[1]);
+        b[2] = fmax(b[2], s[2]), b[3] = fmax(b[3], s[3]);
+    }
+    const double margin = 0.01; /* degrees */
+    for (int k = 0; k < 4; k++) {
+        double away = k < 2 ? -HUGE_VAL : HUGE_VAL;
+        b[k] += k < 2 ? -margin : margin;
+        const double *v = k % 2 == 0 ? rj->snap_xy.x : rj->snap_xy.y;
+        for (int tries = 0; on_line(v, rj->snap_xy.n, b[k]); tries++) {
+            if (tries == 16)
+                return NULL;
+            b[k] = nextafter(b[k], away);
+        }
+    }
+    GEOSGeometry *c =
+        tc__as_multi_take(j->ctx, GEOSClipByRect_r(h, j->snap, b[0], b[1], b[2], b[3]));
+    if (c && GEOSisValid_r(h, c) != 1) {
+        GEOSGeom_destroy_r(h, c);
+        c = NULL;
+    }
+    if (!c)
+        tc__clear(j->ctx); /* not an error: the report goes on unclipped */
+    return c;
 }
 
 static tc_status compute_unit(unit_job *j, tc_areas *a)
@@ -214,27 +636,72 @@ static tc_status compute_unit(unit_job *j, tc_areas *a)
         a->n_gap = 1;
         return TC_OK;
     }
-    GEOSGeometry *ctl = GEOSIntersection_r(h, u->land, j->snap);
-    GEOSGeometry *gap = ctl ? GEOSDifference_r(h, u->land, j->snap) : NULL;
-    tc_status st = TC_OK;
-    if (!ctl || !gap)
-        st = tc__fail(j->ctx, TC_ERR_GEOMETRY, "overlay of %s with the snapshot: %s", u->code,
-                      j->ctx->geos_msg);
-    if (st == TC_OK)
-        st = tc__geom_area_m2(j->ctx, ctl, &a->controlled_m2, NULL);
-    if (st == TC_OK)
+    /* Polygons of the land the snapshot does not touch come out of the overlays unchanged,
+     * as uncontrolled pieces of their own: only the touched ones are overlaid. */
+    const GEOSGeometry *land = NULL;
+    GEOSGeometry *owned = NULL;
+    int np = GEOSGetNumGeometries_r(h, u->land);
+    j->free_parts = calloc((size_t)(np > 0 ? np : 1), sizeof *j->free_parts);
+    tc_status st = j->free_parts ? split_touched(j, u->land, true, &land, &owned,
+                                                 j->free_parts, &j->n_free)
+                                 : tc__fail(j->ctx, TC_ERR_NOMEM, "report: out of memory");
+    if (st != TC_OK)
+        return st;
+    GEOSGeometry *gap = NULL, *ctl = NULL;
+    bool whole = false; /* the touched polygons are controlled as a whole */
+    if (land) {
+        j->csnap = clip_snapshot(j);
+        const GEOSGeometry *snap = j->csnap ? j->csnap : j->snap;
+        /* the uncontrolled rest first: when it is empty, skip the intersection */
+        gap = GEOSDifference_r(h, land, snap);
+        whole = gap && GEOSisEmpty_r(h, gap) == 1;
+        ctl = gap && !whole ? GEOSIntersection_r(h, land, snap) : NULL;
+        if (!gap || (!whole && !ctl))
+            st = tc__fail(j->ctx, TC_ERR_GEOMETRY, "overlay of %s with the snapshot: %s",
+                          u->code, j->ctx->geos_msg);
+        if (st == TC_OK && whole && !owned)
+            a->controlled_m2 = u->land_m2;
+        else if (st == TC_OK)
+            st = area_m2(j, whole ? land : ctl, &a->controlled_m2);
+    }
+    if (st == TC_OK && gap)
         st = classify(j, gap, a);
+    for (size_t i = 0; i < j->n_free && st == TC_OK; i++)
+        st = classify_piece(j, j->free_parts[i], a);
     if (st == TC_OK) {
         double raw = a->gap_m2 + a->sliver_m2 + a->enclosed_m2;
-        ea_compare(j, ctl, a->controlled_m2);
-        ea_compare(j, gap, raw);
+        if (land)
+            ea_compare(j, whole ? land : ctl, a->controlled_m2);
+        if (j->ea_max_rel && raw >= 1e6) {
+            double planar = 0;
+            bool ok = !gap || ea_add(j, gap, &planar);
+            for (size_t i = 0; i < j->n_free && ok; i++)
+                ok = ea_add(j, j->free_parts[i], &planar);
+            if (ok)
+                ea_check(j, planar, raw);
+        }
         a->closure_rel = fabs(a->land_m2 - (a->controlled_m2 + raw)) / a->land_m2;
     }
     if (ctl)
         GEOSGeom_destroy_r(h, ctl);
     if (gap)
         GEOSGeom_destroy_r(h, gap);
+    if (owned)
+        GEOSGeom_destroy_r(h, owned);
     return st;
+}
+
+static void unit_job_free(unit_job *j)
+{
+    GEOSContextHandle_t h = j->ctx->geos;
+    if (j->csnap)
+        GEOSGeom_destroy_r(h, j->csnap);
+    if (j->strip_unc)
+        GEOSGeom_destroy_r(h, j->strip_unc);
+    free(j->pieces);
+    free(j->free_parts);
+    if (j->laea)
+        proj_destroy(j->laea);
 }
 
 static void add_areas(tc_areas *sum, const tc_areas *a)
@@ -333,16 +800,13 @@ tc_status tc_report_new(tc_ctx *ctx, const tc_regionset *rs, const tc_snapshot *
         st = tc__fail(ctx, TC_ERR_GEOMETRY, "report: cannot prepare the snapshot: %s",
                       ctx->geos_msg);
     r->ea_checked = o->equal_area_check;
+    report_job rj = {0};
     for (size_t i = 0; i < rs->n && st == TC_OK; i++) {
-        unit_job j = {ctx, &rs->units[i], snap->geom, psnap, o, NULL, NULL, NULL, false,
-                      o->equal_area_check ? &r->ea_max_rel : NULL};
+        unit_job j = {.ctx = ctx, .u = &rs->units[i], .snap = snap->geom, .psnap = psnap,
+                      .o = o, .rj = &rj,
+                      .ea_max_rel = o->equal_area_check ? &r->ea_max_rel : NULL};
         st = compute_unit(&j, &r->unit[i]);
-        if (j.pstrip)
-            GEOSPreparedGeom_destroy_r(ctx->geos, j.pstrip);
-        if (j.strip_unc)
-            GEOSGeom_destroy_r(ctx->geos, j.strip_unc);
-        if (j.laea)
-            proj_destroy(j.laea);
+        unit_job_free(&j);
         if (st != TC_OK)
             break;
         add_areas(&r->country, &r->unit[i]);
@@ -351,6 +815,7 @@ tc_status tc_report_new(tc_ctx *ctx, const tc_regionset *rs, const tc_snapshot *
         else
             r->outside_m2 += r->unit[i].controlled_m2;
     }
+    xy_free(&rj.snap_xy);
     if (psnap)
         GEOSPreparedGeom_destroy_r(ctx->geos, psnap);
     if (st != TC_OK) {
