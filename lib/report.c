@@ -10,6 +10,7 @@ struct tc_report {
     size_t n_rows;
     size_t *row_unit;   /* region-set index of each row */
     tc_areas *unit;     /* per region-set unit (all of them) */
+    bool *wanted;       /* per region-set unit: has a row */
     size_t n_units;
     tc_areas claim, country;
     double outside_m2;
@@ -55,6 +56,7 @@ typedef struct unit_job {
     const GEOSGeometry **free_parts; /* land polygons the snapshot does not touch */
     size_t n_free;
     double *ea_max_rel;       /* NULL unless checking */
+    bool full;                /* classify the uncontrolled land (a row or claimed unit) */
 } unit_job;
 
 /* ---------------------------------------------------------------- coordinates */
@@ -620,13 +622,37 @@ static GEOSGeometry *clip_snapshot(unit_job *j)
     return c;
 }
 
+/* A unit that is neither reported nor claimed: only its controlled land is needed (for
+ * the outside-the-claim and country figures); the rest is uncontrolled, unclassified. */
+static tc_status controlled_only(unit_job *j, tc_areas *a)
+{
+    GEOSContextHandle_t h = j->ctx->geos;
+    j->csnap = clip_snapshot(j);
+    GEOSGeometry *ctl = GEOSIntersection_r(h, j->u->land, j->csnap ? j->csnap : j->snap);
+    if (!ctl)
+        return tc__fail(j->ctx, TC_ERR_GEOMETRY, "overlay of %s with the snapshot: %s",
+                        j->u->code, j->ctx->geos_msg);
+    tc_status st = area_m2(j, ctl, &a->controlled_m2);
+    if (st == TC_OK) {
+        ea_compare(j, ctl, a->controlled_m2);
+        a->controlled_m2 = fmin(a->controlled_m2, a->land_m2);
+        a->gap_m2 = a->land_m2 - a->controlled_m2;
+        a->n_gap = a->gap_m2 > 0;
+        a->classified = false;
+    }
+    GEOSGeom_destroy_r(h, ctl);
+    return st;
+}
+
 static tc_status compute_unit(unit_job *j, tc_areas *a)
 {
     GEOSContextHandle_t h = j->ctx->geos;
     const tc__unit *u = j->u;
+    const bool plain = j->o->method == TC_METHOD_PLAIN;
     memset(a, 0, sizeof *a);
     a->admin_m2 = u->admin_m2;
     a->land_m2 = u->land_m2;
+    a->classified = true;
     ea_compare(j, u->land, u->land_m2);
     if (GEOSisEmpty_r(h, u->land))
         return TC_OK;
@@ -636,6 +662,8 @@ static tc_status compute_unit(unit_job *j, tc_areas *a)
         a->n_gap = 1;
         return TC_OK;
     }
+    if (!j->full && !plain)
+        return controlled_only(j, a);
     /* Polygons of the land the snapshot does not touch come out of the overlays unchanged,
      * as uncontrolled pieces of their own: only the touched ones are overlaid. */
     const GEOSGeometry *land = NULL;
@@ -655,13 +683,13 @@ static tc_status compute_unit(unit_job *j, tc_areas *a)
         /* the uncontrolled rest first: when it is empty, skip the intersection */
         gap = GEOSDifference_r(h, land, snap);
         whole = gap && GEOSisEmpty_r(h, gap) == 1;
-        ctl = gap && !whole ? GEOSIntersection_r(h, land, snap) : NULL;
-        if (!gap || (!whole && !ctl))
+        ctl = gap && !whole && plain ? GEOSIntersection_r(h, land, snap) : NULL;
+        if (!gap || (!whole && plain && !ctl))
             st = tc__fail(j->ctx, TC_ERR_GEOMETRY, "overlay of %s with the snapshot: %s",
                           u->code, j->ctx->geos_msg);
         if (st == TC_OK && whole && !owned)
             a->controlled_m2 = u->land_m2;
-        else if (st == TC_OK)
+        else if (st == TC_OK && plain)
             st = area_m2(j, whole ? land : ctl, &a->controlled_m2);
     }
     if (st == TC_OK && gap)
@@ -670,8 +698,10 @@ static tc_status compute_unit(unit_job *j, tc_areas *a)
         st = classify_piece(j, j->free_parts[i], a);
     if (st == TC_OK) {
         double raw = a->gap_m2 + a->sliver_m2 + a->enclosed_m2;
-        if (land)
-            ea_compare(j, whole ? land : ctl, a->controlled_m2);
+        if (!plain) /* one overlay: controlled is the rest of the land */
+            a->controlled_m2 = fmax(0.0, a->land_m2 - raw);
+        if (land && ctl)
+            ea_compare(j, ctl, a->controlled_m2);
         if (j->ea_max_rel && raw >= 1e6) {
             double planar = 0;
             bool ok = !gap || ea_add(j, gap, &planar);
@@ -706,6 +736,7 @@ static void unit_job_free(unit_job *j)
 
 static void add_areas(tc_areas *sum, const tc_areas *a)
 {
+    sum->classified = sum->classified && a->classified;
     sum->admin_m2 += a->admin_m2;
     sum->land_m2 += a->land_m2;
     sum->controlled_m2 += a->controlled_m2;
@@ -729,6 +760,7 @@ void tc_report_free(tc_report *r)
         return;
     free(r->row_unit);
     free(r->unit);
+    free(r->wanted);
     free(r);
 }
 
@@ -793,18 +825,23 @@ tc_status tc_report_new(tc_ctx *ctx, const tc_regionset *rs, const tc_snapshot *
         return tc__fail(ctx, TC_ERR_NOMEM, "report: out of memory");
     r->n_units = rs->n;
     r->unit = calloc(rs->n ? rs->n : 1, sizeof *r->unit);
-    tc_status st = r->unit ? pick_rows(ctx, rs, o, r)
-                           : tc__fail(ctx, TC_ERR_NOMEM, "report: out of memory");
+    r->wanted = calloc(rs->n ? rs->n : 1, sizeof *r->wanted);
+    tc_status st = r->unit && r->wanted ? pick_rows(ctx, rs, o, r)
+                                        : tc__fail(ctx, TC_ERR_NOMEM, "report: out of memory");
+    for (size_t i = 0; i < r->n_rows && st == TC_OK; i++)
+        r->wanted[r->row_unit[i]] = true;
     const GEOSPreparedGeometry *psnap = NULL;
     if (st == TC_OK && !(psnap = GEOSPrepare_r(ctx->geos, snap->geom)))
         st = tc__fail(ctx, TC_ERR_GEOMETRY, "report: cannot prepare the snapshot: %s",
                       ctx->geos_msg);
     r->ea_checked = o->equal_area_check;
+    r->claim.classified = r->country.classified = true;
     report_job rj = {0};
     for (size_t i = 0; i < rs->n && st == TC_OK; i++) {
         unit_job j = {.ctx = ctx, .u = &rs->units[i], .snap = snap->geom, .psnap = psnap,
                       .o = o, .rj = &rj,
-                      .ea_max_rel = o->equal_area_check ? &r->ea_max_rel : NULL};
+                      .ea_max_rel = o->equal_area_check ? &r->ea_max_rel : NULL,
+                      .full = r->wanted[i] || tc_catalog_is_claimed(rs->units[i].code)};
         st = compute_unit(&j, &r->unit[i]);
         unit_job_free(&j);
         if (st != TC_OK)

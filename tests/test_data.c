@@ -24,6 +24,7 @@ typedef struct data_fx {
     tc_regionset *rs_drawn; /* as drawn, no cache */
     tc_snapshot *snap0901;
     tc_report *report;      /* rs_land x 2025-09-01, every unit, equal-area check on */
+    tc_report *plain;       /* the same with TC_METHOD_PLAIN: two independent overlays */
     tc_archive *archive;
 } data_fx;
 
@@ -93,6 +94,12 @@ static int group_setup(void **state)
         fx_fail(f, st, "report");
         return 0;
     }
+    ro.method = TC_METHOD_PLAIN;
+    ro.equal_area_check = false;
+    if ((st = tc_report_new(ctx, f->rs_land, f->snap0901, &ro, &f->plain)) != TC_OK) {
+        fx_fail(f, st, "report (plain)");
+        return 0;
+    }
     if ((st = tc_archive_open(ctx, f->archive_dir, &f->archive)) != TC_OK) {
         fx_fail(f, st, "archive open");
         return 0;
@@ -104,6 +111,7 @@ static int group_teardown(void **state)
 {
     data_fx *f = *state;
     tc_report_free(f->report);
+    tc_report_free(f->plain);
     tc_snapshot_free(f->snap0901);
     tc_regionset_free(f->rs_land);
     tc_regionset_free(f->rs_drawn);
@@ -249,29 +257,59 @@ static void test_claimed_units_land_vs_official(void **state)
 static void test_report_closure_every_unit(void **state)
 {
     data_fx *f = fx(state);
-    size_t n = tc_report_count(f->report);
+    size_t n = tc_report_count(f->plain);
     assert_int_equal(n, tc_regionset_count(f->rs_land)); /* TC_UNITS_ALL: one row per unit */
     double worst = 0.0;
     for (size_t r = 0; r < n; r++) {
         tc_areas a;
-        assert_tc_ok(f->ctx, tc_report_get_areas(f->report, r, &a));
+        assert_tc_ok(f->ctx, tc_report_get_areas(f->plain, r, &a));
         assert_true(a.land_m2 > 0);
+        assert_true(a.classified);
         assert_true(a.controlled_m2 >= 0 && a.gap_m2 >= 0 && a.sliver_m2 >= 0 &&
                     a.enclosed_m2 >= 0);
         double parts = a.controlled_m2 + a.gap_m2 + a.sliver_m2 + a.enclosed_m2;
         double rel = fabs(parts - a.land_m2) / a.land_m2;
         worst = fmax(worst, rel);
-        /* Controlled and uncontrolled come from two independent overlays (land ∩ snapshot and
-         * land − snapshot) that share their noded boundary, so they add up to the land to
-         * floating-point rounding of the overlay and the geodesic sums: 1e-9. */
+        /* TC_METHOD_PLAIN: controlled and uncontrolled come from two independent overlays
+         * (land ∩ snapshot and land − snapshot) that share their noded boundary, so they add
+         * up to the land to floating-point rounding of the overlay and the geodesic sums
+         * over edges densified to 0.002 deg: 1e-9. */
         if (!(rel <= 1e-9))
             fail_msg("%s: land %.6f km2 != controlled+gap+sliver+enclosed %.6f km2 (rel %.3g)",
-                     tc_regionset_get_code(f->rs_land, tc_report_get_unit(f->report, r)),
+                     tc_regionset_get_code(f->rs_land, tc_report_get_unit(f->plain, r)),
                      a.land_m2 / 1e6, parts / 1e6, rel);
         /* the library's own figure says the same */
         assert_true(fabs(a.closure_rel - rel) <= 1e-12);
     }
-    print_message("# %zu units, worst closure %.3g\n", n, worst);
+    print_message("# %zu units, worst closure of the plain method %.3g\n", n, worst);
+}
+
+/* The default (one-overlay) method against the plain reference, unit by unit: the same
+ * pieces in the same classes, and the same areas to 1e-9 of the unit's land (the plain
+ * method's own closure bound). */
+static void test_report_fast_equals_plain(void **state)
+{
+    data_fx *f = fx(state);
+    assert_int_equal(tc_report_count(f->report), tc_report_count(f->plain));
+    for (size_t r = 0; r < tc_report_count(f->report); r++) {
+        tc_areas a, b;
+        assert_tc_ok(f->ctx, tc_report_get_areas(f->report, r, &a));
+        assert_tc_ok(f->ctx, tc_report_get_areas(f->plain, r, &b));
+        const char *code = tc_regionset_get_code(f->rs_land, tc_report_get_unit(f->report, r));
+        assert_true(a.classified); /* every unit has a row */
+        assert_int_equal(a.n_gap, b.n_gap);
+        assert_int_equal(a.n_sliver, b.n_sliver);
+        assert_int_equal(a.n_enclosed, b.n_enclosed);
+        const double *fa[] = {&a.controlled_m2, &a.gap_m2, &a.sliver_m2, &a.enclosed_m2};
+        const double *fb[] = {&b.controlled_m2, &b.gap_m2, &b.sliver_m2, &b.enclosed_m2};
+        for (int k = 0; k < 4; k++)
+            if (!(fabs(*fa[k] - *fb[k]) <= 1e-9 * a.land_m2))
+                fail_msg("%s figure %d: fast %.6f km2, plain %.6f km2", code, k, *fa[k] / 1e6,
+                         *fb[k] / 1e6);
+        /* the default method keeps the identity exactly (controlled is the rest) */
+        assert_true(fabs(a.land_m2 - (a.controlled_m2 + a.gap_m2 + a.sliver_m2 +
+                                      a.enclosed_m2)) <= 1e-12 * a.land_m2);
+    }
 }
 
 static void test_report_claim_total_is_sum_of_rows(void **state)
@@ -623,6 +661,7 @@ int main(void)
         cmocka_unit_test(test_luhansk_land_vs_official),
         cmocka_unit_test(test_claimed_units_land_vs_official),
         cmocka_unit_test(test_report_closure_every_unit),
+        cmocka_unit_test(test_report_fast_equals_plain),
         cmocka_unit_test(test_report_claim_total_is_sum_of_rows),
         cmocka_unit_test(test_report_donetsk_gap),
         cmocka_unit_test(test_report_crimea_gap),

@@ -11,9 +11,10 @@
  *     strips along coasts and borders where the sources disagree);
  *   - enclosed: thick but cut off from uncontrolled land beyond the unit
  *     (holes of the control polygons at salt lakes, cut-off islets).
- * Controlled and the uncontrolled rest are computed by two independent
- * overlays; land = controlled + gap + sliver + enclosed holds to rounding
- * (tc_areas.closure_rel). All areas are geodesic on WGS84 (geod_*).
+ * land = controlled + gap + sliver + enclosed holds exactly with the default
+ * method and to rounding with TC_METHOD_PLAIN, whose two independent overlays
+ * check the default (tc_areas.closure_rel). All areas are geodesic on WGS84
+ * (geod_*).
  */
 #ifndef TCLAIMS_REPORT_H
 #define TCLAIMS_REPORT_H
@@ -33,6 +34,20 @@ typedef enum tc_units {
     TC_UNITS_LIST       /**< the indices in tc_report_opts.unit_index      */
 } tc_units;
 
+/** How the areas are computed. */
+typedef enum tc_method {
+    /** One overlay per unit (land − snapshot): the uncontrolled pieces are measured and
+     *  classified, controlled = land − uncontrolled, so the identity
+     *  land = controlled + gap + sliver + enclosed holds exactly. Units that are neither
+     *  reported nor claimed get only land ∩ snapshot (for the outside and country
+     *  figures) and are not classified (tc_areas.classified is false). */
+    TC_METHOD_FAST = 0,
+    /** The straightforward reference: for every unit both overlays, every area measured
+     *  on its own, every unit classified; closure_rel then measures how well the two
+     *  independent overlays agree. Slower; for checks and benchmarks. */
+    TC_METHOD_PLAIN
+} tc_method;
+
 /** Options of tc_report_new(). Initialise with TC_REPORT_OPTS_INIT. */
 typedef struct tc_report_opts {
     unsigned version;         /**< TC_REPORT_OPTS_VERSION                          */
@@ -42,6 +57,7 @@ typedef struct tc_report_opts {
     double sliver_width_m;    /**< pieces narrower than this are slivers; > 0      */
     double connect_tol_m;     /**< contact distance to land beyond a unit; >= 0    */
     bool equal_area_check;    /**< also measure every area in an equal-area projection */
+    tc_method method;         /**< TC_METHOD_FAST (default) or TC_METHOD_PLAIN            */
 } tc_report_opts;
 
 #define TC_REPORT_OPTS_VERSION 1
@@ -51,7 +67,7 @@ typedef struct tc_report_opts {
 #define TC_DEFAULT_CONNECT_TOL_M 50.0
 #define TC_REPORT_OPTS_INIT                                                     \
     {TC_REPORT_OPTS_VERSION, TC_UNITS_CLAIM, NULL, 0, TC_DEFAULT_SLIVER_WIDTH_M, \
-     TC_DEFAULT_CONNECT_TOL_M, false}
+     TC_DEFAULT_CONNECT_TOL_M, false, TC_METHOD_FAST}
 
 /** Areas of one row, all in m^2 on the WGS84 ellipsoid. */
 typedef struct tc_areas {
@@ -65,6 +81,8 @@ typedef struct tc_areas {
     size_t n_gap;         /**< number of pieces in each class                    */
     size_t n_sliver;
     size_t n_enclosed;
+    bool classified;      /**< false: uncontrolled land not split into classes (all in
+                               gap_m2); see TC_METHOD_FAST. Sums: true if all parts are. */
 } tc_areas;
 
 typedef struct tc_report tc_report;
