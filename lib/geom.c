@@ -221,3 +221,70 @@ GEOSGeometry *tc__geom_make_valid(tc_ctx *ctx, const GEOSGeometry *g, const char
         GEOSGeom_destroy_r(h, fixed);
     return poly;
 }
+
+static tc_status line_length(tc_ctx *ctx, const GEOSGeometry *line, double *len)
+{
+    GEOSContextHandle_t h = ctx->geos;
+    const GEOSCoordSequence *seq = GEOSGeom_getCoordSeq_r(h, line);
+    unsigned int n = 0;
+    if (!seq || !GEOSCoordSeq_getSize_r(h, seq, &n))
+        return tc__fail(ctx, TC_ERR_GEOMETRY, "length: cannot read line: %s", ctx->geos_msg);
+    if (n < 2)
+        return TC_OK;
+    tc_status st = tc__scratch(ctx, 2 * (size_t)n);
+    if (st != TC_OK)
+        return st;
+    double *x = ctx->scratch, *y = ctx->scratch + n;
+    if (!GEOSCoordSeq_copyToArrays_r(h, seq, x, y, NULL, NULL))
+        return tc__fail(ctx, TC_ERR_GEOMETRY, "length: cannot copy line: %s", ctx->geos_msg);
+    struct geod_polygon p;
+    geod_polygon_init(&p, 1); /* polyline: the perimeter is the length */
+    for (unsigned int i = 0; i < n; i++)
+        geod_polygon_addpoint(&ctx->geod, &p, y[i], x[i]);
+    double l = 0;
+    geod_polygon_compute(&ctx->geod, &p, 0, 1, NULL, &l);
+    *len += l;
+    return TC_OK;
+}
+
+tc_status tc__geom_length_m(tc_ctx *ctx, const GEOSGeometry *g, double *length_m)
+{
+    GEOSContextHandle_t h = ctx->geos;
+    switch (GEOSGeomTypeId_r(h, g)) {
+    case GEOS_LINESTRING:
+    case GEOS_LINEARRING:
+        return line_length(ctx, g, length_m);
+    case GEOS_MULTILINESTRING:
+    case GEOS_GEOMETRYCOLLECTION: {
+        int n = GEOSGetNumGeometries_r(h, g);
+        for (int i = 0; i < n; i++) {
+            tc_status st = tc__geom_length_m(ctx, GEOSGetGeometryN_r(h, g, i), length_m);
+            if (st != TC_OK)
+                return st;
+        }
+        return TC_OK;
+    }
+    default:
+        return TC_OK;
+    }
+}
+
+void tc__geom_warm(tc_ctx *ctx, const GEOSGeometry *g)
+{
+    GEOSContextHandle_t h = ctx->geos;
+    double x0, y0, x1, y1;
+    if (!g || GEOSisEmpty_r(h, g) == 1)
+        return;
+    GEOSGeom_getExtent_r(h, g, &x0, &y0, &x1, &y1);
+    int type = GEOSGeomTypeId_r(h, g);
+    if (type == GEOS_POLYGON) {
+        GEOSGeom_getExtent_r(h, GEOSGetExteriorRing_r(h, g), &x0, &y0, &x1, &y1);
+        int nh = GEOSGetNumInteriorRings_r(h, g);
+        for (int i = 0; i < nh; i++)
+            GEOSGeom_getExtent_r(h, GEOSGetInteriorRingN_r(h, g, i), &x0, &y0, &x1, &y1);
+    } else if (type == GEOS_MULTIPOLYGON || type == GEOS_GEOMETRYCOLLECTION) {
+        int n = GEOSGetNumGeometries_r(h, g);
+        for (int i = 0; i < n; i++)
+            tc__geom_warm(ctx, GEOSGetGeometryN_r(h, g, i));
+    }
+}

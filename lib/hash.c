@@ -37,11 +37,19 @@ done:
     return st;
 }
 
+void tc__sha256(const void *data, size_t len, unsigned char digest[32])
+{
+    unsigned char d[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+    EVP_Digest(data, len, d, &n, EVP_sha256(), NULL);
+    memcpy(digest, d, 32);
+}
+
 void tc__sha256_hex(const void *data, size_t len, char hex[65])
 {
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int n = 0;
-    EVP_Digest(data, len, digest, &n, EVP_sha256(), NULL);
+    unsigned char digest[32];
+    unsigned int n = 32;
+    tc__sha256(data, len, digest);
     for (unsigned int i = 0; i < n && i < 32; i++)
         snprintf(hex + 2 * i, 3, "%02x", digest[i]);
     hex[64] = '\0';

@@ -494,6 +494,11 @@ tc_status tc_regionset_open(tc_ctx *ctx, const char *path, const tc_regionset_op
         tc_regionset_free(rs);
         return st;
     }
+    /* read-only from here on, possibly from several threads: no lazy state left in GEOS */
+    for (size_t i = 0; i < rs->n; i++) {
+        tc__geom_warm(ctx, rs->units[i].land);
+        tc__geom_warm(ctx, rs->units[i].strip);
+    }
     *out = rs;
     return TC_OK;
 }

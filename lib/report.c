@@ -57,7 +57,44 @@ typedef struct unit_job {
     size_t n_free;
     double *ea_max_rel;       /* NULL unless checking */
     bool full;                /* classify the uncontrolled land (a row or claimed unit) */
+    bool clip_done;           /* csnap computed (may still be NULL) */
+    GEOSGeometry *land_bnd;   /* boundary of the unit's land (front line; lazy) */
+    tc__memo *memo;           /* results of the previous report of a series, or NULL */
+    size_t index;             /* the unit's index in the region set */
 } unit_job;
+
+/* ---------------------------------------------------------------- series memo */
+
+typedef struct memo_unit {
+    bool valid;
+    unsigned char key[32];
+    tc_areas a;
+} memo_unit;
+
+struct tc__memo {
+    size_t n;
+    memo_unit *u;
+};
+
+tc__memo *tc__memo_new(size_t n_units)
+{
+    tc__memo *m = calloc(1, sizeof *m);
+    if (m && !(m->u = calloc(n_units ? n_units : 1, sizeof *m->u))) {
+        free(m);
+        return NULL;
+    }
+    if (m)
+        m->n = n_units;
+    return m;
+}
+
+void tc__memo_free(tc__memo *m)
+{
+    if (!m)
+        return;
+    free(m->u);
+    free(m);
+}
 
 /* ---------------------------------------------------------------- coordinates */
 
@@ -492,6 +529,26 @@ static tc_status is_connected(unit_job *j, const GEOSGeometry *p, bool *connecte
 }
 
 /* Sort one uncontrolled piece (a polygon) into gap, sliver or enclosed. */
+/* Length of the part of a real-gap piece's boundary that is not the unit's own border or
+ * coast: its contact with controlled land, the front line. */
+static tc_status front_length(unit_job *j, const GEOSGeometry *p, double *front_m)
+{
+    GEOSContextHandle_t h = j->ctx->geos;
+    if (!j->land_bnd && !(j->land_bnd = GEOSBoundary_r(h, j->u->land)))
+        return tc__fail(j->ctx, TC_ERR_GEOMETRY, "front line of %s: %s", j->u->code,
+                        j->ctx->geos_msg);
+    GEOSGeometry *b = GEOSBoundary_r(h, p);
+    GEOSGeometry *front = b ? GEOSDifference_r(h, b, j->land_bnd) : NULL;
+    tc_status st = front ? tc__geom_length_m(j->ctx, front, front_m)
+                         : tc__fail(j->ctx, TC_ERR_GEOMETRY, "front line of %s: %s",
+                                    j->u->code, j->ctx->geos_msg);
+    if (front)
+        GEOSGeom_destroy_r(h, front);
+    if (b)
+        GEOSGeom_destroy_r(h, b);
+    return st;
+}
+
 static tc_status classify_piece(unit_job *j, const GEOSGeometry *p, tc_areas *a)
 {
     double area = 0;
@@ -509,6 +566,8 @@ static tc_status classify_piece(unit_job *j, const GEOSGeometry *p, tc_areas *a)
     } else if (connected) {
         a->gap_m2 += area;
         a->n_gap++;
+        if (j->o->front_line && (st = front_length(j, p, &a->front_m)) != TC_OK)
+            return st;
     } else {
         a->enclosed_m2 += area;
         a->n_enclosed++;
@@ -627,7 +686,6 @@ static GEOSGeometry *clip_snapshot(unit_job *j)
 static tc_status controlled_only(unit_job *j, tc_areas *a)
 {
     GEOSContextHandle_t h = j->ctx->geos;
-    j->csnap = clip_snapshot(j);
     GEOSGeometry *ctl = GEOSIntersection_r(h, j->u->land, j->csnap ? j->csnap : j->snap);
     if (!ctl)
         return tc__fail(j->ctx, TC_ERR_GEOMETRY, "overlay of %s with the snapshot: %s",
@@ -644,7 +702,7 @@ static tc_status controlled_only(unit_job *j, tc_areas *a)
     return st;
 }
 
-static tc_status compute_unit(unit_job *j, tc_areas *a)
+static tc_status compute_body(unit_job *j, tc_areas *a)
 {
     GEOSContextHandle_t h = j->ctx->geos;
     const tc__unit *u = j->u;
@@ -662,6 +720,10 @@ static tc_status compute_unit(unit_job *j, tc_areas *a)
         a->n_gap = 1;
         return TC_OK;
     }
+    if (!j->clip_done) {
+        j->csnap = clip_snapshot(j);
+        j->clip_done = true;
+    }
     if (!j->full && !plain)
         return controlled_only(j, a);
     /* Polygons of the land the snapshot does not touch come out of the overlays unchanged,
@@ -678,7 +740,6 @@ static tc_status compute_unit(unit_job *j, tc_areas *a)
     GEOSGeometry *gap = NULL, *ctl = NULL;
     bool whole = false; /* the touched polygons are controlled as a whole */
     if (land) {
-        j->csnap = clip_snapshot(j);
         const GEOSGeometry *snap = j->csnap ? j->csnap : j->snap;
         /* the uncontrolled rest first: when it is empty, skip the intersection */
         gap = GEOSDifference_r(h, land, snap);
@@ -694,8 +755,11 @@ static tc_status compute_unit(unit_job *j, tc_areas *a)
     }
     if (st == TC_OK && gap)
         st = classify(j, gap, a);
-    for (size_t i = 0; i < j->n_free && st == TC_OK; i++)
+    for (size_t i = 0; i < j->n_free && st == TC_OK; i++) {
+        double front = a->front_m; /* untouched polygons: no contact with the snapshot */
         st = classify_piece(j, j->free_parts[i], a);
+        a->front_m = front;
+    }
     if (st == TC_OK) {
         double raw = a->gap_m2 + a->sliver_m2 + a->enclosed_m2;
         if (!plain) /* one overlay: controlled is the rest of the land */
@@ -721,9 +785,62 @@ static tc_status compute_unit(unit_job *j, tc_areas *a)
     return st;
 }
 
+/* The memo key of a unit: SHA-256 of its clipped snapshot (WKB) and of what it is asked. */
+static bool memo_key(unit_job *j, unsigned char key[32])
+{
+    GEOSContextHandle_t h = j->ctx->geos;
+    GEOSWKBWriter *w = GEOSWKBWriter_create_r(h);
+    size_t len = 0;
+    unsigned char *wkb = w ? GEOSWKBWriter_write_r(h, w, j->csnap, &len) : NULL;
+    if (w)
+        GEOSWKBWriter_destroy_r(h, w);
+    if (!wkb)
+        return false;
+    unsigned char *buf = malloc(len + 2);
+    if (buf) {
+        memcpy(buf, wkb, len);
+        buf[len] = j->full;
+        buf[len + 1] = j->o->front_line;
+        tc__sha256(buf, len + 2, key);
+        free(buf);
+    }
+    GEOSFree_r(h, wkb);
+    return buf != NULL;
+}
+
+static tc_status compute_unit(unit_job *j, tc_areas *a)
+{
+    GEOSContextHandle_t h = j->ctx->geos;
+    memo_unit *m = j->memo ? &j->memo->u[j->index] : NULL;
+    bool touched = !GEOSisEmpty_r(h, j->u->land) &&
+                   GEOSPreparedIntersects_r(h, j->psnap, j->u->land) == 1;
+    unsigned char key[32];
+    bool keyed = false;
+    if (m && touched) {
+        j->csnap = clip_snapshot(j);
+        j->clip_done = true;
+        keyed = j->csnap && memo_key(j, key);
+        if (keyed && m->valid && memcmp(m->key, key, sizeof key) == 0 && !j->ea_max_rel) {
+            *a = m->a; /* the same clipped snapshot: the same result */
+            return TC_OK;
+        }
+    }
+    tc_status st = compute_body(j, a);
+    if (m) {
+        m->valid = st == TC_OK && keyed;
+        if (m->valid) {
+            memcpy(m->key, key, sizeof key);
+            m->a = *a;
+        }
+    }
+    return st;
+}
+
 static void unit_job_free(unit_job *j)
 {
     GEOSContextHandle_t h = j->ctx->geos;
+    if (j->land_bnd)
+        GEOSGeom_destroy_r(h, j->land_bnd);
     if (j->csnap)
         GEOSGeom_destroy_r(h, j->csnap);
     if (j->strip_unc)
@@ -746,6 +863,7 @@ static void add_areas(tc_areas *sum, const tc_areas *a)
     sum->n_gap += a->n_gap;
     sum->n_sliver += a->n_sliver;
     sum->n_enclosed += a->n_enclosed;
+    sum->front_m += a->front_m;
 }
 
 static void finish_sum(tc_areas *s)
@@ -802,6 +920,12 @@ static tc_status pick_rows(tc_ctx *ctx, const tc_regionset *rs, const tc_report_
 tc_status tc_report_new(tc_ctx *ctx, const tc_regionset *rs, const tc_snapshot *snap,
                         const tc_report_opts *opts, tc_report **out)
 {
+    return tc__report_compute(ctx, rs, snap, opts, NULL, out);
+}
+
+tc_status tc__report_compute(tc_ctx *ctx, const tc_regionset *rs, const tc_snapshot *snap,
+                             const tc_report_opts *opts, tc__memo *memo, tc_report **out)
+{
     if (!ctx)
         return TC_ERR_INVALID_ARG;
     tc__clear(ctx);
@@ -841,7 +965,10 @@ tc_status tc_report_new(tc_ctx *ctx, const tc_regionset *rs, const tc_snapshot *
         unit_job j = {.ctx = ctx, .u = &rs->units[i], .snap = snap->geom, .psnap = psnap,
                       .o = o, .rj = &rj,
                       .ea_max_rel = o->equal_area_check ? &r->ea_max_rel : NULL,
-                      .full = r->wanted[i] || tc_catalog_is_claimed(rs->units[i].code)};
+                      .full = r->wanted[i] || o->front_line ||
+                              tc_catalog_is_claimed(rs->units[i].code),
+                      .memo = memo && memo->n == rs->n ? memo : NULL,
+                      .index = i};
         st = compute_unit(&j, &r->unit[i]);
         unit_job_free(&j);
         if (st != TC_OK)

@@ -61,6 +61,11 @@ char *tc__strdup(const char *s);
  * polygonal GEOS geometry (Polygon, MultiPolygon, GeometryCollection). */
 tc_status tc__geom_area_m2(tc_ctx *ctx, const GEOSGeometry *g, double *area_m2,
                            double *perimeter_m);
+/* Geodesic length (m) of the linear parts of g (LineString, MultiLineString, collections). */
+tc_status tc__geom_length_m(tc_ctx *ctx, const GEOSGeometry *g, double *length_m);
+/* Compute every envelope of g and its parts now, so that later read-only use from several
+ * threads never triggers GEOS's lazy envelope caching. */
+void tc__geom_warm(tc_ctx *ctx, const GEOSGeometry *g);
 /* Check finite, in-range lon/lat coordinates. what names the object in messages. */
 tc_status tc__geom_check_coords(tc_ctx *ctx, const GEOSGeometry *g, const char *what);
 /* Keep only polygonal parts; returns a new MultiPolygon (possibly empty) or NULL on GEOS failure.
@@ -93,6 +98,8 @@ tc_status tc__ogr_read(tc_ctx *ctx, const char *path, tc__read_opts *ro, tc__fea
 /* ---- hashing (hash.c) ---- */
 /* Lower-case hex SHA-256 of a regular file into hex[65]. TC_ERR_IO if unreadable. */
 tc_status tc__sha256_file(tc_ctx *ctx, const char *path, char hex[65]);
+/* SHA-256 of a memory buffer, raw. */
+void tc__sha256(const void *data, size_t len, unsigned char digest[32]);
 /* Lower-case hex SHA-256 of a memory buffer. */
 void tc__sha256_hex(const void *data, size_t len, char hex[65]);
 
@@ -151,5 +158,15 @@ struct tc_regionset {
     bool has_land, from_cache;
     char sha[2][65];
 };
+
+/* ---- report engine (report.c) ---- */
+/* Per-unit results remembered between reports of one series: a unit whose clipped
+ * snapshot is byte-identical to the previous one gets the previous result. */
+typedef struct tc__memo tc__memo;
+tc__memo *tc__memo_new(size_t n_units);
+void tc__memo_free(tc__memo *m);
+/* tc_report_new() with an optional memo (NULL: none). */
+tc_status tc__report_compute(tc_ctx *ctx, const tc_regionset *rs, const tc_snapshot *snap,
+                             const tc_report_opts *opts, tc__memo *memo, tc_report **out);
 
 #endif /* TC_INTERNAL_H */

@@ -58,6 +58,8 @@ typedef struct tc_report_opts {
     double connect_tol_m;     /**< contact distance to land beyond a unit; >= 0    */
     bool equal_area_check;    /**< also measure every area in an equal-area projection */
     tc_method method;         /**< TC_METHOD_FAST (default) or TC_METHOD_PLAIN            */
+    bool front_line;          /**< also measure the front line (tc_areas.front_m); every
+                                   unit the snapshot touches is then classified */
 } tc_report_opts;
 
 #define TC_REPORT_OPTS_VERSION 1
@@ -67,7 +69,7 @@ typedef struct tc_report_opts {
 #define TC_DEFAULT_CONNECT_TOL_M 50.0
 #define TC_REPORT_OPTS_INIT                                                     \
     {TC_REPORT_OPTS_VERSION, TC_UNITS_CLAIM, NULL, 0, TC_DEFAULT_SLIVER_WIDTH_M, \
-     TC_DEFAULT_CONNECT_TOL_M, false, TC_METHOD_FAST}
+     TC_DEFAULT_CONNECT_TOL_M, false, TC_METHOD_FAST, false}
 
 /** Areas of one row, all in m^2 on the WGS84 ellipsoid. */
 typedef struct tc_areas {
@@ -83,6 +85,9 @@ typedef struct tc_areas {
     size_t n_enclosed;
     bool classified;      /**< false: uncontrolled land not split into classes (all in
                                gap_m2); see TC_METHOD_FAST. Sums: true if all parts are. */
+    double front_m;       /**< geodesic length of the line between controlled land and
+                               real gap inside the unit (not along its borders or coast);
+                               computed only when asked (tc_report_opts.front_line) */
 } tc_areas;
 
 typedef struct tc_report tc_report;
