@@ -15,40 +15,20 @@
 #include <string.h>
 #include <unistd.h>
 
-#ifndef TC_DEFAULT_DATA_DIR
-#define TC_DEFAULT_DATA_DIR "../shared/data"
-#endif
-
-#define MAX_REGIONS 64
-#define PATH_LEN 4096
-
-enum { EXIT_DATA = 1, EXIT_USAGE = 2 };
-enum format { FMT_TABLE, FMT_CSV, FMT_JSON };
-
-typedef struct options {
-    const char *data_dir, *regions, *land, *control, *date, *output, *cache_dir;
-    const char *code_field, *name_field, *region_names[MAX_REGIONS];
-    size_t n_region_names;
-    bool no_land, no_cache, all_units, check_ea;
-    double sliver_width_m;
-    enum format format;
-} options;
-
-/* Paths resolved from the options. */
-typedef struct inputs {
-    char regions[PATH_LEN], land[PATH_LEN], control[PATH_LEN], official[PATH_LEN];
-    char control_date[11], requested_date[11], cache[PATH_LEN];
-} inputs;
+#include "cli.h"
 
 static void usage(FILE *f)
 {
     fputs(
-        "Usage: tclaims report [options]\n"
+        "Usage: tclaims report [options]     areas for one snapshot\n"
+        "       tclaims series [options]     the same for every snapshot of an archive,\n"
+        "                                    with net and gross changes\n"
+        "       tclaims front [options]      front-line length per snapshot\n"
         "       tclaims --help | --version\n"
         "\n"
         "Areas of claimed, controlled and uncontrolled (gap) territory per unit, computed\n"
         "on the WGS84 ellipsoid (geodesic areas, PROJ geod_*). All areas are in km^2\n"
-        "(square kilometres); percentages are controlled / land area x 100.\n"
+        "(square kilometres); lengths in km; percentages are controlled / land area x 100.\n"
         "\n"
         "Inputs (default data dir: $TCLAIMS_DATA_DIR, else " TC_DEFAULT_DATA_DIR "):\n"
         "  --data-dir DIR       reference data directory\n"
@@ -72,6 +52,19 @@ static void usage(FILE *f)
         "  --cache-dir DIR      prepared-region cache [$XDG_CACHE_HOME/tclaims or\n"
         "                       ~/.cache/tclaims]\n"
         "  --no-cache           neither read nor write the cache\n"
+        "Series and front (default: every snapshot of DIR/control/deepstate):\n"
+        "  --archive DIR        directory of dated snapshot files (name_YYYYMMDD.ext)\n"
+        "  --from YYYY-MM-DD    first date      --to YYYY-MM-DD   last date\n"
+        "  --every N            a snapshot, then the next at least N days later\n"
+        "  --weekly             = --every 7     --monthly  the first snapshot of each month\n"
+        "  --jobs N             worker threads [all cores]\n"
+        "  --qa                 after the series, print the archive's quality facts to\n"
+        "                       stderr: missing dates, unchanged runs, largest jumps\n"
+        "  --quiet              no progress bar (it is shown only on a terminal)\n"
+        "  change_km2 = controlled now - at the previous row's snapshot; gained_km2 and\n"
+        "  lost_km2 are the land that changed hands each way (net = gained - lost).\n"
+        "  front_km: the line between controlled land and real gap inside Ukraine's\n"
+        "  land, not the state border or the coast (docs/method.md).\n"
         "Output:\n"
         "  --format table|csv|json   [table]\n"
         "  --output FILE        write there (atomically) instead of standard output\n"
@@ -82,7 +75,7 @@ static void usage(FILE *f)
         f);
 }
 
-static int usage_error(const char *fmt, ...)
+int usage_error(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -93,7 +86,7 @@ static int usage_error(const char *fmt, ...)
     return EXIT_USAGE;
 }
 
-static int api_error(tc_ctx *ctx, tc_status st)
+int api_error(tc_ctx *ctx, tc_status st)
 {
     fprintf(stderr, "tclaims: %s: %s\n", tc_status_str(st), tc_ctx_errmsg(ctx));
     return EXIT_DATA;
@@ -110,7 +103,7 @@ static bool parse_double(const char *s, double *out)
     return true;
 }
 
-static int parse_args(int argc, char **argv, options *o)
+int parse_args(int argc, char **argv, options *o)
 {
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i];
@@ -148,6 +141,23 @@ static int parse_args(int argc, char **argv, options *o)
             else if (!strcmp(v, "csv")) o->format = FMT_CSV;
             else if (!strcmp(v, "json")) o->format = FMT_JSON;
             else return usage_error("--format takes table, csv or json, not '%s'", v);
+        } else if (!strcmp(a, "--from")) { VALUE(); o->from = v; }
+        else if (!strcmp(a, "--to")) { VALUE(); o->to = v; }
+        else if (!strcmp(a, "--archive")) { VALUE(); o->archive = v; }
+        else if (!strcmp(a, "--weekly")) o->every_days = 7;
+        else if (!strcmp(a, "--monthly")) o->monthly = true;
+        else if (!strcmp(a, "--quiet")) o->quiet = true;
+        else if (!strcmp(a, "--qa")) o->qa = true;
+        else if (!strcmp(a, "--every") || !strcmp(a, "--jobs")) {
+            VALUE();
+            char *end = NULL;
+            unsigned long n = strtoul(v, &end, 10);
+            if (!*v || *end || n < 1 || n > 10000)
+                return usage_error("%s takes a whole number from 1 to 10000, not '%s'", a, v);
+            if (!strcmp(a, "--every"))
+                o->every_days = (unsigned)n;
+            else
+                o->jobs = (unsigned)n;
         } else if (!strcmp(a, "--region")) {
             VALUE();
             if (o->n_region_names == MAX_REGIONS)
@@ -164,6 +174,13 @@ static int parse_args(int argc, char **argv, options *o)
         return usage_error("--land and --no-land exclude each other");
     if (o->control && o->date)
         return usage_error("--control and --date exclude each other");
+    bool report = !strcmp(argv[1], "report");
+    if (report && (o->from || o->to || o->archive || o->every_days || o->monthly || o->jobs ||
+                   o->qa))
+        return usage_error("--from, --to, --archive, --every, --weekly, --monthly, --jobs and "
+                           "--qa belong to 'series' and 'front'");
+    if (!report && (o->control || o->date || o->check_ea))
+        return usage_error("--control, --date and --check-equal-area belong to 'report'");
     return 0;
 }
 
@@ -197,7 +214,7 @@ static double official_km2(const char *csv, const char *code)
 }
 
 /* "12,345.6" style: thousands separators, one decimal. */
-static const char *km2(double m2, char *buf, size_t len)
+const char *km2(double m2, char *buf, size_t len)
 {
     double v = m2 / 1e6;
     char raw[64];
@@ -215,7 +232,7 @@ static const char *km2(double m2, char *buf, size_t len)
     return buf;
 }
 
-static void json_str(FILE *f, const char *s)
+void json_str(FILE *f, const char *s)
 {
     fputc('"', f);
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
@@ -235,7 +252,7 @@ typedef struct row {
     double official_km2; /* < 0: none */
 } row;
 
-static double pct(const tc_areas *a)
+double pct(const tc_areas *a)
 {
     return a->land_m2 > 0 ? 100.0 * a->controlled_m2 / a->land_m2 : 0.0;
 }
@@ -402,6 +419,102 @@ static void default_cache_dir(char *buf, size_t len)
         buf[0] = '\0';
 }
 
+const char *resolve_inputs(const options *o, inputs *in)
+{
+    const char *dir = o->data_dir;
+    if (!dir)
+        dir = getenv("TCLAIMS_DATA_DIR");
+    if (!dir || !*dir)
+        dir = TC_DEFAULT_DATA_DIR;
+    if (o->regions)
+        snprintf(in->regions, PATH_LEN, "%s", o->regions);
+    else
+        snprintf(in->regions, PATH_LEN, "%s/boundaries/geoBoundaries-UKR-ADM1.geojson", dir);
+    if (o->land)
+        snprintf(in->land, PATH_LEN, "%s", o->land);
+    else if (!o->no_land)
+        snprintf(in->land, PATH_LEN, "%s/land/ne_10m_land_ukraine_region.geojson", dir);
+    snprintf(in->official, PATH_LEN, "%s/official_areas.csv", dir);
+    if (!o->no_cache) {
+        if (o->cache_dir)
+            snprintf(in->cache, PATH_LEN, "%s", o->cache_dir);
+        else
+            default_cache_dir(in->cache, PATH_LEN);
+    }
+    return dir;
+}
+
+tc_status open_regionset(tc_ctx *ctx, const options *o, const inputs *in, tc_regionset **rs)
+{
+    tc_regionset_opts ro = TC_REGIONSET_OPTS_INIT;
+    ro.regions.code_field = o->code_field;
+    ro.regions.name_field = o->name_field;
+    ro.land_path = in->land[0] ? in->land : NULL;
+    ro.cache_dir = in->cache[0] ? in->cache : NULL;
+    return tc_regionset_open(ctx, in->regions, &ro, rs);
+}
+
+int select_rows(tc_ctx *ctx, const tc_regionset *rs, const options *o, tc_report_opts *po,
+                size_t **idx)
+{
+    po->sliver_width_m = o->sliver_width_m;
+    po->units = o->all_units ? TC_UNITS_ALL : TC_UNITS_CLAIM;
+    if (!o->n_region_names)
+        return 0;
+    *idx = calloc(MAX_REGIONS * 8, sizeof **idx);
+    if (!*idx)
+        return EXIT_DATA;
+    size_t n = 0;
+    for (size_t i = 0; i < o->n_region_names; i++) {
+        char buf[1024];
+        snprintf(buf, sizeof buf, "%s", o->region_names[i]);
+        for (char *save = NULL, *t = strtok_r(buf, ",", &save); t && n < MAX_REGIONS * 8;
+             t = strtok_r(NULL, ",", &save)) {
+            if (tc_regionset_lookup(ctx, rs, t, &(*idx)[n]) != TC_OK)
+                return usage_error("%s", tc_ctx_errmsg(ctx));
+            n++;
+        }
+    }
+    po->units = TC_UNITS_LIST;
+    po->unit_index = *idx;
+    po->n_units = n;
+    return 0;
+}
+
+FILE *out_open(const options *o, char *tmp, size_t tmp_len)
+{
+    if (!o->output)
+        return stdout;
+    snprintf(tmp, tmp_len, "%s.tmp.%ld", o->output, (long)getpid());
+    FILE *f = fopen(tmp, "w");
+    if (!f) {
+        fprintf(stderr, "tclaims: cannot write '%s': %s\n", tmp, strerror(errno));
+        tmp[0] = '\0';
+    }
+    return f;
+}
+
+int out_close(const options *o, FILE *f, char *tmp)
+{
+    if (f == stdout) {
+        if (fflush(stdout) != 0 || ferror(stdout)) {
+            fprintf(stderr, "tclaims: cannot write the output: %s\n", strerror(errno));
+            return EXIT_DATA;
+        }
+        return 0;
+    }
+    bool ok = !ferror(f);
+    ok = fclose(f) == 0 && ok;
+    if (!ok || rename(tmp, o->output) != 0) {
+        fprintf(stderr, "tclaims: cannot write '%s': %s\n", o->output, strerror(errno));
+        remove(tmp);
+        tmp[0] = '\0';
+        return EXIT_DATA;
+    }
+    tmp[0] = '\0';
+    return 0;
+}
+
 static int cmd_report(int argc, char **argv)
 {
     options o = {0};
@@ -410,25 +523,7 @@ static int cmd_report(int argc, char **argv)
     if (rc)
         return rc;
     inputs in = {0};
-    const char *dir = o.data_dir;
-    if (!dir)
-        dir = getenv("TCLAIMS_DATA_DIR");
-    if (!dir || !*dir)
-        dir = TC_DEFAULT_DATA_DIR;
-    snprintf(in.regions, PATH_LEN, "%s", o.regions ? o.regions : "");
-    if (!o.regions)
-        snprintf(in.regions, PATH_LEN, "%s/boundaries/geoBoundaries-UKR-ADM1.geojson", dir);
-    if (o.land)
-        snprintf(in.land, PATH_LEN, "%s", o.land);
-    else if (!o.no_land)
-        snprintf(in.land, PATH_LEN, "%s/land/ne_10m_land_ukraine_region.geojson", dir);
-    snprintf(in.official, PATH_LEN, "%s/official_areas.csv", dir);
-    if (!o.no_cache) {
-        if (o.cache_dir)
-            snprintf(in.cache, PATH_LEN, "%s", o.cache_dir);
-        else
-            default_cache_dir(in.cache, PATH_LEN);
-    }
+    const char *dir = resolve_inputs(&o, &in);
 
     tc_ctx *ctx = NULL;
     tc_status st = tc_ctx_new(&ctx);
@@ -474,41 +569,16 @@ static int cmd_report(int argc, char **argv)
         tc_date_format(tc_archive_get_date(arch, k), in.control_date);
     }
 
-    tc_regionset_opts ro = TC_REGIONSET_OPTS_INIT;
-    ro.regions.code_field = o.code_field;
-    ro.regions.name_field = o.name_field;
-    ro.land_path = in.land[0] ? in.land : NULL;
-    ro.cache_dir = in.cache[0] ? in.cache : NULL;
-    if ((st = tc_regionset_open(ctx, in.regions, &ro, &rs)) != TC_OK)
+    if ((st = open_regionset(ctx, &o, &in, &rs)) != TC_OK)
         goto api_fail;
     if ((st = tc_snapshot_open(ctx, in.control, NULL, &snap)) != TC_OK)
         goto api_fail;
 
     tc_report_opts po = TC_REPORT_OPTS_INIT;
-    po.sliver_width_m = o.sliver_width_m;
     po.equal_area_check = o.check_ea;
-    po.units = o.all_units ? TC_UNITS_ALL : TC_UNITS_CLAIM;
-    if (o.n_region_names) {
-        idx = calloc(MAX_REGIONS * 8, sizeof *idx);
-        if (!idx)
-            goto done;
-        size_t n = 0;
-        for (size_t i = 0; i < o.n_region_names; i++) {
-            char buf[1024];
-            snprintf(buf, sizeof buf, "%s", o.region_names[i]);
-            for (char *save = NULL, *t = strtok_r(buf, ",", &save); t && n < MAX_REGIONS * 8;
-                 t = strtok_r(NULL, ",", &save)) {
-                if ((st = tc_regionset_lookup(ctx, rs, t, &idx[n])) != TC_OK) {
-                    rc = usage_error("%s", tc_ctx_errmsg(ctx));
-                    goto done;
-                }
-                n++;
-            }
-        }
-        po.units = TC_UNITS_LIST;
-        po.unit_index = idx;
-        po.n_units = n;
-    }
+    if ((rc = select_rows(ctx, rs, &o, &po, &idx)) != 0)
+        goto done;
+    rc = EXIT_DATA;
     if ((st = tc_report_new(ctx, rs, snap, &po, &rep)) != TC_OK)
         goto api_fail;
 
@@ -543,15 +613,8 @@ static int cmd_report(int argc, char **argv)
         (o.check_ea && (st = tc_report_get_equal_area_max_rel(rep, &ea)) != TC_OK))
         goto api_fail;
 
-    if (o.output) {
-        snprintf(tmp, sizeof tmp, "%s.tmp.%ld", o.output, (long)getpid());
-        out = fopen(tmp, "w");
-        if (!out) {
-            fprintf(stderr, "tclaims: cannot write '%s': %s\n", tmp, strerror(errno));
-            goto done;
-        }
-    } else
-        out = stdout;
+    if (!(out = out_open(&o, tmp, sizeof tmp)))
+        goto done;
     if (o.format == FMT_CSV)
         write_csv(out, rows, n, &total, outside, in.control_date);
     else if (o.format == FMT_JSON)
@@ -560,19 +623,10 @@ static int cmd_report(int argc, char **argv)
     else
         write_table(out, rows, n, &total, outside, &country, &in, tc_regionset_has_land(rs),
                     o.sliver_width_m, o.check_ea ? &ea : NULL);
-    if (out != stdout) {
-        bool ok = !ferror(out);
-        ok = fclose(out) == 0 && ok;
-        out = NULL;
-        if (!ok || rename(tmp, o.output) != 0) {
-            fprintf(stderr, "tclaims: cannot write '%s': %s\n", o.output, strerror(errno));
-            goto done;
-        }
-        tmp[0] = '\0';
-    } else if (fflush(stdout) != 0 || ferror(stdout)) {
-        fprintf(stderr, "tclaims: cannot write the report: %s\n", strerror(errno));
+    rc = out_close(&o, out, tmp);
+    out = NULL;
+    if (rc)
         goto done;
-    }
     for (size_t i = 0; o.format != FMT_JSON && i < tc_ctx_warning_count(ctx); i++)
         fprintf(stderr, "tclaims: warning: %s\n", tc_ctx_get_warning(ctx, i));
     rc = 0;
@@ -608,5 +662,9 @@ int main(int argc, char **argv)
     }
     if (!strcmp(argv[1], "report"))
         return cmd_report(argc, argv);
+    if (!strcmp(argv[1], "series"))
+        return cmd_series(argc, argv, false);
+    if (!strcmp(argv[1], "front"))
+        return cmd_series(argc, argv, true);
     return usage_error("unknown command '%s'", argv[1]);
 }

@@ -883,6 +883,24 @@ void tc_report_free(tc_report *r)
 }
 
 static tc_status pick_rows(tc_ctx *ctx, const tc_regionset *rs, const tc_report_opts *o,
+                           tc_report *r);
+
+tc_status tc__report_rows(tc_ctx *ctx, const tc_regionset *rs, const tc_report_opts *o,
+                          size_t **rows, size_t *n)
+{
+    tc_report r;
+    memset(&r, 0, sizeof r);
+    tc_status st = pick_rows(ctx, rs, o, &r);
+    if (st != TC_OK) {
+        free(r.row_unit);
+        return st;
+    }
+    *rows = r.row_unit;
+    *n = r.n_rows;
+    return TC_OK;
+}
+
+static tc_status pick_rows(tc_ctx *ctx, const tc_regionset *rs, const tc_report_opts *o,
                            tc_report *r)
 {
     size_t n = o->units == TC_UNITS_CLAIM ? tc_catalog_count()

@@ -169,4 +169,8 @@ void tc__memo_free(tc__memo *m);
 tc_status tc__report_compute(tc_ctx *ctx, const tc_regionset *rs, const tc_snapshot *snap,
                              const tc_report_opts *opts, tc__memo *memo, tc_report **out);
 
+/* The region-set indices of a report's rows (owned by the caller: free()). */
+tc_status tc__report_rows(tc_ctx *ctx, const tc_regionset *rs, const tc_report_opts *o,
+                          size_t **rows, size_t *n);
+
 #endif /* TC_INTERNAL_H */

@@ -19,5 +19,6 @@
 #include <tclaims/snapshot.h>
 #include <tclaims/regionset.h>
 #include <tclaims/report.h>
+#include <tclaims/series.h>
 
 #endif /* TCLAIMS_H */

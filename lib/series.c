@@ -1,0 +1,554 @@
+/* Time series: one report per selected snapshot of an archive, with changes, on workers. */
+#include "tc_internal.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+struct tc_series {
+    size_t n_dates, n_rows;
+    size_t *arch;         /* archive index of each date */
+    tc_date *dates;
+    const char **paths;   /* borrowed from the archive */
+    bool *unchanged;
+    unsigned char (*sha)[32];
+    size_t *row_unit;
+    tc_areas *rows;       /* n_dates x n_rows */
+    tc_areas *claim, *country;
+    double *outside;
+    tc_change *chg;       /* n_dates x (n_rows + 2): rows, claim total, outside */
+};
+
+/* ---------------------------------------------------------------- accessors */
+
+void tc_series_free(tc_series *s)
+{
+    if (!s)
+        return;
+    free(s->arch);
+    free(s->dates);
+    free(s->paths);
+    free(s->unchanged);
+    free(s->sha);
+    free(s->row_unit);
+    free(s->rows);
+    free(s->claim);
+    free(s->country);
+    free(s->outside);
+    free(s->chg);
+    free(s);
+}
+
+size_t tc_series_count(const tc_series *s) { return s ? s->n_dates : 0; }
+size_t tc_series_row_count(const tc_series *s) { return s ? s->n_rows : 0; }
+
+tc_date tc_series_get_date(const tc_series *s, size_t d)
+{
+    tc_date none = {0, 0, 0};
+    return (s && d < s->n_dates) ? s->dates[d] : none;
+}
+
+const char *tc_series_get_path(const tc_series *s, size_t d)
+{
+    return (s && d < s->n_dates) ? s->paths[d] : NULL;
+}
+
+bool tc_series_is_unchanged(const tc_series *s, size_t d)
+{
+    return s && d < s->n_dates && s->unchanged[d];
+}
+
+size_t tc_series_get_unit(const tc_series *s, size_t row)
+{
+    return (s && row < s->n_rows) ? s->row_unit[row] : (size_t)-1;
+}
+
+tc_status tc_series_get_areas(const tc_series *s, size_t d, size_t row, tc_areas *out)
+{
+    if (!s || !out || d >= s->n_dates || row >= s->n_rows)
+        return TC_ERR_INVALID_ARG;
+    *out = s->rows[d * s->n_rows + row];
+    return TC_OK;
+}
+
+tc_status tc_series_get_claim_total(const tc_series *s, size_t d, tc_areas *out)
+{
+    if (!s || !out || d >= s->n_dates)
+        return TC_ERR_INVALID_ARG;
+    *out = s->claim[d];
+    return TC_OK;
+}
+
+tc_status tc_series_get_country_total(const tc_series *s, size_t d, tc_areas *out)
+{
+    if (!s || !out || d >= s->n_dates)
+        return TC_ERR_INVALID_ARG;
+    *out = s->country[d];
+    return TC_OK;
+}
+
+tc_status tc_series_get_outside_m2(const tc_series *s, size_t d, double *controlled_m2)
+{
+    if (!s || !controlled_m2 || d >= s->n_dates)
+        return TC_ERR_INVALID_ARG;
+    *controlled_m2 = s->outside[d];
+    return TC_OK;
+}
+
+tc_status tc_series_get_change(const tc_series *s, size_t d, size_t row, tc_change *out)
+{
+    if (!s || !out || d >= s->n_dates || row >= s->n_rows + 2)
+        return TC_ERR_INVALID_ARG;
+    *out = s->chg[d * (s->n_rows + 2) + row];
+    return TC_OK;
+}
+
+/* ---------------------------------------------------------------- selection */
+
+static long days(tc_date d) { return tc_date_diff_days((tc_date){1970, 1, 1}, d); }
+
+static tc_status select_dates(tc_ctx *ctx, const tc_archive *a, const tc_series_opts *o,
+                              tc_series *s)
+{
+    size_t n = tc_archive_count(a);
+    s->arch = calloc(n ? n : 1, sizeof *s->arch);
+    if (!s->arch)
+        return tc__fail(ctx, TC_ERR_NOMEM, "series: out of memory");
+    size_t k = 0;
+    tc_date last = {0, 0, 0};
+    for (size_t i = 0; i < n; i++) {
+        tc_date d = tc_archive_get_date(a, i);
+        if ((o->from.year && tc_date_cmp(d, o->from) < 0) ||
+            (o->to.year && tc_date_cmp(d, o->to) > 0))
+            continue;
+        if (k && o->monthly && d.year == last.year && d.month == last.month)
+            continue;
+        if (k && !o->monthly && o->every_days > 1 && days(d) - days(last) < (long)o->every_days)
+            continue;
+        s->arch[k++] = i;
+        last = d;
+    }
+    if (!k) {
+        char f[11] = "start", t[11] = "end";
+        if (o->from.year)
+            tc_date_format(o->from, f);
+        if (o->to.year)
+            tc_date_format(o->to, t);
+        return tc__fail(ctx, TC_ERR_NOT_FOUND, "series: no snapshot between %s and %s", f, t);
+    }
+    s->n_dates = k;
+    return TC_OK;
+}
+
+/* ---------------------------------------------------------------- workers */
+
+typedef struct shared {
+    tc_series *s;
+    const tc_regionset *rs;
+    const tc_series_opts *o;
+    atomic_size_t done;
+    atomic_int finished;
+} shared;
+
+typedef struct worker {
+    shared *sh;
+    size_t begin, end;
+    tc_status st;
+    char msg[TC__ERRMSG_LEN];
+    bool inline_progress;
+} worker;
+
+/* The changed parts of two snapshots, found without overlaying them whole (two nearly
+ * identical 30,000-vertex polygons are the worst case of an overlay): the plane is split
+ * into quadrants recursively, each quadrant's parts compared exactly, and only leaf cells
+ * (at most LEAF_DEG across) whose parts differ are overlaid, cell by cell. */
+#define LEAF_DEG 0.125
+
+typedef struct diff_parts {
+    GEOSGeometry **g; /* polygonal pieces: gained (now − before) and lost (before − now) */
+    bool *gained;
+    size_t n, cap;
+} diff_parts;
+
+static tc_status add_part(tc_ctx *ctx, diff_parts *p, GEOSGeometry *g, bool gained)
+{
+    if (!g)
+        return tc__fail(ctx, TC_ERR_GEOMETRY, "series change: %s", ctx->geos_msg);
+    if (GEOSisEmpty_r(ctx->geos, g) == 1) {
+        GEOSGeom_destroy_r(ctx->geos, g);
+        return TC_OK;
+    }
+    if (p->n == p->cap) {
+        size_t cap = p->cap ? 2 * p->cap : 64;
+        GEOSGeometry **ng = realloc(p->g, cap * sizeof *ng);
+        if (ng)
+            p->g = ng;
+        bool *nb = ng ? realloc(p->gained, cap * sizeof *nb) : NULL;
+        if (nb)
+            p->gained = nb;
+        if (!ng || !nb) {
+            GEOSGeom_destroy_r(ctx->geos, g);
+            return tc__fail(ctx, TC_ERR_NOMEM, "series change: out of memory");
+        }
+        p->cap = cap;
+    }
+    p->g[p->n] = g;
+    p->gained[p->n++] = gained;
+    return TC_OK;
+}
+
+static GEOSGeometry *cell_polygon(tc_ctx *ctx, const double box[4])
+{
+    GEOSContextHandle_t h = ctx->geos;
+    GEOSCoordSequence *cs = GEOSCoordSeq_create_r(h, 5, 2);
+    const double x[5] = {box[0], box[2], box[2], box[0], box[0]};
+    const double y[5] = {box[1], box[1], box[3], box[3], box[1]};
+    for (unsigned i = 0; cs && i < 5; i++)
+        GEOSCoordSeq_setXY_r(h, cs, i, x[i], y[i]);
+    GEOSGeometry *ring = cs ? GEOSGeom_createLinearRing_r(h, cs) : NULL;
+    GEOSGeometry *poly = ring ? GEOSGeom_createPolygon_r(h, ring, NULL, 0) : NULL;
+    /* densified like every input, so that pieces cut by the cell add up on the ellipsoid */
+    GEOSGeometry *dense = poly ? GEOSDensify_r(h, poly, TC__MAX_EDGE_DEG) : NULL;
+    if (poly)
+        GEOSGeom_destroy_r(h, poly);
+    return dense;
+}
+
+static tc_status diff_cell(tc_ctx *ctx, const tc_snapshot *now, const tc_snapshot *before,
+                           const double box[4], diff_parts *out)
+{
+    GEOSContextHandle_t h = ctx->geos;
+    GEOSGeometry *cell = cell_polygon(ctx, box);
+    GEOSGeometry *a = cell ? GEOSIntersection_r(h, now->geom, cell) : NULL;
+    GEOSGeometry *b = a ? GEOSIntersection_r(h, before->geom, cell) : NULL;
+    tc_status st = b ? TC_OK : tc__fail(ctx, TC_ERR_GEOMETRY, "series change: %s", ctx->geos_msg);
+    if (st == TC_OK)
+        st = add_part(ctx, out, GEOSDifference_r(h, a, b), true);
+    if (st == TC_OK)
+        st = add_part(ctx, out, GEOSDifference_r(h, b, a), false);
+    if (b)
+        GEOSGeom_destroy_r(h, b);
+    if (a)
+        GEOSGeom_destroy_r(h, a);
+    if (cell)
+        GEOSGeom_destroy_r(h, cell);
+    return st;
+}
+
+/* a, b: the two snapshots clipped to box (by GEOSClipByRect: only compared, never measured). */
+static tc_status diff_rec(tc_ctx *ctx, const tc_snapshot *now, const tc_snapshot *before,
+                          const GEOSGeometry *a, const GEOSGeometry *b, const double box[4],
+                          diff_parts *out)
+{
+    GEOSContextHandle_t h = ctx->geos;
+    if (GEOSEqualsExact_r(h, a, b, 0.0) == 1)
+        return TC_OK; /* the same coordinates here: nothing changed hands */
+    if (box[2] - box[0] <= LEAF_DEG && box[3] - box[1] <= LEAF_DEG)
+        return diff_cell(ctx, now, before, box, out);
+    double mx = (box[0] + box[2]) / 2, my = (box[1] + box[3]) / 2;
+    const double q[4][4] = {{box[0], box[1], mx, my}, {mx, box[1], box[2], my},
+                            {box[0], my, mx, box[3]}, {mx, my, box[2], box[3]}};
+    tc_status st = TC_OK;
+    for (int k = 0; k < 4 && st == TC_OK; k++) {
+        GEOSGeometry *ca = GEOSClipByRect_r(h, a, q[k][0], q[k][1], q[k][2], q[k][3]);
+        GEOSGeometry *cb = ca ? GEOSClipByRect_r(h, b, q[k][0], q[k][1], q[k][2], q[k][3]) : NULL;
+        if (!cb) /* the clipper failed: overlay this quadrant cell by cell instead */
+            st = TC_OK;
+        if (ca && cb)
+            st = diff_rec(ctx, now, before, ca, cb, q[k], out);
+        else if (box[2] - box[0] <= 8 * LEAF_DEG)
+            st = diff_cell(ctx, now, before, q[k], out);
+        else
+            st = tc__fail(ctx, TC_ERR_GEOMETRY, "series change: clipping failed: %s",
+                          ctx->geos_msg);
+        if (ca)
+            GEOSGeom_destroy_r(h, ca);
+        if (cb)
+            GEOSGeom_destroy_r(h, cb);
+    }
+    return st;
+}
+
+/* Gained and lost land of every unit between two snapshots, into the date's change rows. */
+static tc_status changes(tc_ctx *ctx, const shared *sh, size_t d, const tc_snapshot *now,
+                         const tc_snapshot *before)
+{
+    tc_series *s = sh->s;
+    const tc_regionset *rs = sh->rs;
+    GEOSContextHandle_t h = ctx->geos;
+    tc_change *c = &s->chg[d * (s->n_rows + 2)];
+    for (size_t r = 0; r < s->n_rows + 2; r++)
+        c[r].valid = true; /* net filled in later, from consecutive results */
+    if (s->unchanged[d])
+        return TC_OK;
+    /* a grid anchored at multiples of LEAF_DEG, so that cells are the same every day */
+    double e[2][4], box[4];
+    GEOSGeom_getExtent_r(h, now->geom, &e[0][0], &e[0][1], &e[0][2], &e[0][3]);
+    GEOSGeom_getExtent_r(h, before->geom, &e[1][0], &e[1][1], &e[1][2], &e[1][3]);
+    double span = fmax(fmax(e[0][2], e[1][2]) - fmin(e[0][0], e[1][0]),
+                       fmax(e[0][3], e[1][3]) - fmin(e[0][1], e[1][1]));
+    double size = LEAF_DEG;
+    while (size < span)
+        size *= 2;
+    box[0] = floor(fmin(e[0][0], e[1][0]) / LEAF_DEG) * LEAF_DEG;
+    box[1] = floor(fmin(e[0][1], e[1][1]) / LEAF_DEG) * LEAF_DEG;
+    box[2] = box[0] + 2 * size; /* room for the floor() shift */
+    box[3] = box[1] + 2 * size;
+    diff_parts parts = {NULL, NULL, 0, 0};
+    tc_status st = diff_rec(ctx, now, before, now->geom, before->geom, box, &parts);
+    for (size_t u = 0; u < rs->n && st == TC_OK; u++) {
+        bool claimed = tc_catalog_is_claimed(rs->units[u].code);
+        double ux0, uy0, ux1, uy1, g = 0, l = 0;
+        GEOSGeom_getExtent_r(h, rs->units[u].land, &ux0, &uy0, &ux1, &uy1);
+        for (size_t k = 0; k < parts.n && st == TC_OK; k++) {
+            double px0, py0, px1, py1, area = 0;
+            GEOSGeom_getExtent_r(h, parts.g[k], &px0, &py0, &px1, &py1);
+            if (px0 > ux1 || px1 < ux0 || py0 > uy1 || py1 < uy0)
+                continue;
+            GEOSGeometry *x = GEOSIntersection_r(h, rs->units[u].land, parts.g[k]);
+            if (!x) {
+                st = tc__fail(ctx, TC_ERR_GEOMETRY, "series change: %s", ctx->geos_msg);
+                break;
+            }
+            st = tc__geom_area_m2(ctx, x, &area, NULL);
+            GEOSGeom_destroy_r(h, x);
+            if (parts.gained[k])
+                g += area;
+            else
+                l += area;
+        }
+        for (size_t r = 0; r < s->n_rows; r++)
+            if (s->row_unit[r] == u)
+                c[r].gained_m2 = g, c[r].lost_m2 = l;
+        tc_change *t = &c[s->n_rows + (claimed ? 0 : 1)];
+        t->gained_m2 += g;
+        t->lost_m2 += l;
+    }
+    for (size_t k = 0; k < parts.n; k++)
+        GEOSGeom_destroy_r(h, parts.g[k]);
+    free(parts.g);
+    free(parts.gained);
+    return st;
+}
+
+static tc_status store(tc_series *s, size_t d, const tc_report *rep)
+{
+    tc_status st = TC_OK;
+    for (size_t r = 0; r < s->n_rows && st == TC_OK; r++)
+        st = tc_report_get_areas(rep, r, &s->rows[d * s->n_rows + r]);
+    if (st == TC_OK)
+        st = tc_report_get_claim_total(rep, &s->claim[d]);
+    if (st == TC_OK)
+        st = tc_report_get_country_total(rep, &s->country[d]);
+    if (st == TC_OK)
+        st = tc_report_get_outside_m2(rep, &s->outside[d]);
+    return st;
+}
+
+static void copy_date(tc_series *s, size_t to, size_t from)
+{
+    memcpy(&s->rows[to * s->n_rows], &s->rows[from * s->n_rows], s->n_rows * sizeof *s->rows);
+    s->claim[to] = s->claim[from];
+    s->country[to] = s->country[from];
+    s->outside[to] = s->outside[from];
+}
+
+static void *work(void *arg)
+{
+    worker *w = arg;
+    shared *sh = w->sh;
+    tc_series *s = sh->s;
+    tc_ctx *ctx = NULL;
+    tc__memo *memo = NULL;
+    tc_snapshot *prev = NULL, *cur = NULL;
+    tc_status st = tc_ctx_new(&ctx);
+    if (st != TC_OK) {
+        w->st = st;
+        snprintf(w->msg, sizeof w->msg, "series: cannot create a worker context");
+        goto out;
+    }
+    if (!(memo = tc__memo_new(sh->rs->n))) {
+        st = tc__fail(ctx, TC_ERR_NOMEM, "series: out of memory");
+        goto out;
+    }
+    for (size_t d = w->begin; d < w->end && st == TC_OK; d++) {
+        bool reuse = d > w->begin && s->unchanged[d];
+        if (reuse) {
+            copy_date(s, d, d - 1); /* the same bytes: the same figures */
+        } else {
+            if ((st = tc_snapshot_open(ctx, s->paths[d], NULL, &cur)) != TC_OK)
+                break;
+            tc_report *rep = NULL;
+            if ((st = tc__report_compute(ctx, sh->rs, cur, &sh->o->report, memo, &rep)) != TC_OK)
+                break;
+            st = store(s, d, rep);
+            tc_report_free(rep);
+            if (st != TC_OK) {
+                st = tc__fail(ctx, TC_ERR_INTERNAL, "series: report rows do not match");
+                break;
+            }
+        }
+        if (d > 0 && !s->unchanged[d]) {
+            if (!prev && (st = tc_snapshot_open(ctx, s->paths[d - 1], NULL, &prev)) != TC_OK)
+                break;
+            if ((st = changes(ctx, sh, d, cur, prev)) != TC_OK)
+                break;
+        } else if (d > 0) {
+            st = changes(ctx, sh, d, NULL, NULL);
+        }
+        if (cur) {
+            tc_snapshot_free(prev);
+            prev = cur;
+            cur = NULL;
+        }
+        atomic_fetch_add(&sh->done, 1);
+        if (w->inline_progress && sh->o->progress)
+            sh->o->progress(atomic_load(&sh->done), s->n_dates, sh->o->progress_user);
+    }
+    if (st != TC_OK)
+        snprintf(w->msg, sizeof w->msg, "%s", tc_ctx_errmsg(ctx));
+out:
+    w->st = st;
+    tc_snapshot_free(cur);
+    tc_snapshot_free(prev);
+    tc__memo_free(memo);
+    tc_ctx_free(ctx);
+    atomic_fetch_add(&sh->finished, 1);
+    return NULL;
+}
+
+/* ---------------------------------------------------------------- public */
+
+static tc_status alloc_results(tc_ctx *ctx, tc_series *s)
+{
+    size_t n = s->n_dates;
+    s->dates = calloc(n, sizeof *s->dates);
+    s->paths = calloc(n, sizeof *s->paths);
+    s->unchanged = calloc(n, sizeof *s->unchanged);
+    s->sha = calloc(n, sizeof *s->sha);
+    s->rows = calloc(n * (s->n_rows ? s->n_rows : 1), sizeof *s->rows);
+    s->claim = calloc(n, sizeof *s->claim);
+    s->country = calloc(n, sizeof *s->country);
+    s->outside = calloc(n, sizeof *s->outside);
+    s->chg = calloc(n * (s->n_rows + 2), sizeof *s->chg);
+    if (!s->dates || !s->paths || !s->unchanged || !s->sha || !s->rows || !s->claim ||
+        !s->country || !s->outside || !s->chg)
+        return tc__fail(ctx, TC_ERR_NOMEM, "series: out of memory");
+    return TC_OK;
+}
+
+static void sleep_ms(long ms)
+{
+    struct timespec t = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&t, NULL);
+}
+
+tc_status tc_series_new(tc_ctx *ctx, const tc_regionset *rs, const tc_archive *archive,
+                        const tc_series_opts *opts, tc_series **out)
+{
+    if (!ctx)
+        return TC_ERR_INVALID_ARG;
+    tc__clear(ctx);
+    if (!rs || !archive || !out)
+        return tc__fail(ctx, TC_ERR_INVALID_ARG, "series: NULL argument");
+    tc_series_opts defaults = TC_SERIES_OPTS_INIT;
+    const tc_series_opts *o = opts ? opts : &defaults;
+    if (o->version != TC_SERIES_OPTS_VERSION || o->report.version != TC_REPORT_OPTS_VERSION)
+        return tc__fail(ctx, TC_ERR_INVALID_ARG, "series: options not initialised with "
+                                                 "TC_SERIES_OPTS_INIT");
+    if (o->from.year && o->to.year && tc_date_cmp(o->from, o->to) > 0)
+        return tc__fail(ctx, TC_ERR_INVALID_ARG, "series: from date after to date");
+    tc_series *s = calloc(1, sizeof *s);
+    if (!s)
+        return tc__fail(ctx, TC_ERR_NOMEM, "series: out of memory");
+    tc_status st = tc__report_rows(ctx, rs, &o->report, &s->row_unit, &s->n_rows);
+    if (st == TC_OK)
+        st = select_dates(ctx, archive, o, s);
+    if (st == TC_OK)
+        st = alloc_results(ctx, s);
+    for (size_t d = 0; d < s->n_dates && st == TC_OK; d++) {
+        s->dates[d] = tc_archive_get_date(archive, s->arch[d]);
+        s->paths[d] = tc_archive_get_path(archive, s->arch[d]);
+        char hex[65];
+        if ((st = tc__sha256_file(ctx, s->paths[d], hex)) != TC_OK)
+            break;
+        tc__sha256(hex, 64, s->sha[d]); /* a digest of the digest: equal iff equal */
+        s->unchanged[d] = d > 0 && memcmp(s->sha[d], s->sha[d - 1], 32) == 0;
+    }
+    if (st != TC_OK) {
+        tc_series_free(s);
+        return st;
+    }
+
+    /* contiguous chunks, so that each worker's memo sees consecutive dates */
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    size_t jobs = o->jobs ? o->jobs : (size_t)(cpus > 0 ? cpus : 1);
+    if (jobs > s->n_dates)
+        jobs = s->n_dates;
+    if (jobs > 64)
+        jobs = 64;
+    shared sh = {.s = s, .rs = rs, .o = o};
+    atomic_init(&sh.done, 0);
+    atomic_init(&sh.finished, 0);
+    worker *w = calloc(jobs, sizeof *w);
+    pthread_t *tid = calloc(jobs, sizeof *tid);
+    if (!w || !tid) {
+        free(w);
+        free(tid);
+        tc_series_free(s);
+        return tc__fail(ctx, TC_ERR_NOMEM, "series: out of memory");
+    }
+    for (size_t k = 0; k < jobs; k++) {
+        w[k].sh = &sh;
+        w[k].begin = s->n_dates * k / jobs;
+        w[k].end = s->n_dates * (k + 1) / jobs;
+        w[k].inline_progress = jobs == 1;
+    }
+    size_t started = 0;
+    if (jobs == 1) {
+        work(&w[0]);
+    } else {
+        for (; started < jobs; started++)
+            if (pthread_create(&tid[started], NULL, work, &w[started]) != 0)
+                break;
+        for (size_t k = started; k < jobs; k++) /* could not start: run here */
+            work(&w[k]);
+        size_t shown = (size_t)-1;
+        while (atomic_load(&sh.finished) < (int)jobs) {
+            size_t done = atomic_load(&sh.done);
+            if (o->progress && done != shown)
+                o->progress(done, s->n_dates, o->progress_user);
+            shown = done;
+            sleep_ms(100);
+        }
+        for (size_t k = 0; k < started; k++)
+            pthread_join(tid[k], NULL);
+        if (o->progress)
+            o->progress(atomic_load(&sh.done), s->n_dates, o->progress_user);
+    }
+    for (size_t k = 0; k < jobs && st == TC_OK; k++)
+        if (w[k].st != TC_OK)
+            st = tc__fail(ctx, w[k].st, "%s", w[k].msg);
+    free(w);
+    free(tid);
+    if (st != TC_OK) {
+        tc_series_free(s);
+        return st;
+    }
+    /* net change from consecutive results: net = controlled now − before */
+    for (size_t d = 1; d < s->n_dates; d++) {
+        tc_change *c = &s->chg[d * (s->n_rows + 2)];
+        for (size_t r = 0; r < s->n_rows; r++)
+            c[r].net_m2 = s->rows[d * s->n_rows + r].controlled_m2 -
+                          s->rows[(d - 1) * s->n_rows + r].controlled_m2;
+        c[s->n_rows].net_m2 = s->claim[d].controlled_m2 - s->claim[d - 1].controlled_m2;
+        c[s->n_rows + 1].net_m2 = s->outside[d] - s->outside[d - 1];
+    }
+    *out = s;
+    return TC_OK;
+}
