@@ -1,0 +1,302 @@
+/* Time series: equal to the report on every date, changes consistent, date selection,
+ * archive gaps, and the same numbers whatever the number of worker threads. */
+#include <dirent.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "tc_test.h"
+
+/* ---- synthetic archive: one 1x1 degree unit, control advancing east day by day ---- */
+
+static char syn_dir[4096];
+
+static void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+/* control covering lon 37 .. 37 + frac, lat 46 .. 49 */
+static void write_snapshot(const char *dir, const char *date, double frac)
+{
+    char path[4200], text[1024];
+    snprintf(path, sizeof path, "%s/snap_%s.geojson", dir, date);
+    snprintf(text, sizeof text,
+             "{\"type\":\"FeatureCollection\",\"features\":[{\"type\":\"Feature\","
+             "\"properties\":{},\"geometry\":{\"type\":\"Polygon\",\"coordinates\":[[[36,46],"
+             "[%.6f,46],[%.6f,49],[36,49],[36,46]]]}}]}",
+             37 + frac, 37 + frac);
+    write_file(path, text);
+}
+
+static int syn_setup(void **state)
+{
+    if (tc_test_ctx_setup(state) != 0)
+        return -1;
+    snprintf(syn_dir, sizeof syn_dir, "%s/series_XXXXXX", TC_TEST_TMP_DIR);
+    if (!mkdtemp(syn_dir))
+        return -1;
+    char regions[4200];
+    snprintf(regions, sizeof regions, "%s/regions.json", syn_dir);
+    /* two units side by side: UA-14 (lon 37..38) and UA-12 (lon 36..37), so that the
+     * uncontrolled part of UA-14 has uncontrolled land beyond it only when UA-12 has */
+    write_file(regions,
+               "{\"type\":\"FeatureCollection\",\"features\":["
+               "{\"type\":\"Feature\",\"properties\":{\"shapeISO\":\"UA-14\",\"shapeName\":\"D\"},"
+               "\"geometry\":{\"type\":\"Polygon\",\"coordinates\":[[[37,47],[38,47],[38,48],"
+               "[37,48],[37,47]]]}},"
+               "{\"type\":\"Feature\",\"properties\":{\"shapeISO\":\"UA-12\",\"shapeName\":\"P\"},"
+               "\"geometry\":{\"type\":\"Polygon\",\"coordinates\":[[[38,47],[39,47],[39,48],"
+               "[38,48],[38,47]]]}}]}");
+    char arch[4200];
+    snprintf(arch, sizeof arch, "%s/arch", syn_dir);
+    mkdir(arch, 0777);
+    /* 2025-01-01 .. 2025-01-10, without 01-04 and 01-05; 01-07 identical to 01-06 */
+    write_snapshot(arch, "20250101", 0.10);
+    write_snapshot(arch, "20250102", 0.20);
+    write_snapshot(arch, "20250103", 0.15);
+    write_snapshot(arch, "20250106", 0.40);
+    write_snapshot(arch, "20250107", 0.40);
+    write_snapshot(arch, "20250108", 0.50);
+    write_snapshot(arch, "20250109", 0.55);
+    write_snapshot(arch, "20250110", 0.60);
+    return 0;
+}
+
+static int syn_teardown(void **state)
+{
+    char cmd[4300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", syn_dir);
+    if (system(cmd) != 0)
+        return -1;
+    return tc_test_ctx_teardown(state);
+}
+
+typedef struct syn {
+    tc_regionset *rs;
+    tc_archive *arch;
+} syn;
+
+static void syn_open(tc_ctx *ctx, syn *s)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/regions.json", syn_dir);
+    assert_tc_ok(ctx, tc_regionset_open(ctx, path, NULL, &s->rs));
+    snprintf(path, sizeof path, "%s/arch", syn_dir);
+    assert_tc_ok(ctx, tc_archive_open(ctx, path, &s->arch));
+}
+
+static void syn_close(syn *s)
+{
+    tc_archive_free(s->arch);
+    tc_regionset_free(s->rs);
+}
+
+static tc_series_opts all_units(void)
+{
+    tc_series_opts o = TC_SERIES_OPTS_INIT;
+    o.report.units = TC_UNITS_ALL;
+    return o;
+}
+
+static void test_series_dates_and_gaps(void **state)
+{
+    tc_ctx *ctx = *state;
+    syn s;
+    syn_open(ctx, &s);
+    tc_series_opts o = all_units();
+    tc_series *se = NULL;
+    assert_tc_ok(ctx, tc_series_new(ctx, s.rs, s.arch, &o, &se));
+    /* rows only for snapshots that exist: 8, the missing 4th and 5th not invented */
+    assert_int_equal(tc_series_count(se), 8);
+    tc_date d = tc_series_get_date(se, 3);
+    assert_int_equal(d.day, 6);
+    assert_true(tc_series_is_unchanged(se, 4));  /* 01-07 has the bytes of 01-06 */
+    assert_false(tc_series_is_unchanged(se, 3));
+    tc_change c;
+    assert_tc_ok(ctx, tc_series_get_change(se, 0, 0, &c));
+    assert_false(c.valid); /* nothing before the first date */
+    assert_tc_ok(ctx, tc_series_get_change(se, 4, 0, &c));
+    assert_true(c.valid);
+    assert_true(c.net_m2 == 0 && c.gained_m2 == 0 && c.lost_m2 == 0);
+    tc_series_free(se);
+
+    /* --from/--to */
+    o.from = (tc_date){2025, 1, 2};
+    o.to = (tc_date){2025, 1, 8};
+    assert_tc_ok(ctx, tc_series_new(ctx, s.rs, s.arch, &o, &se));
+    assert_int_equal(tc_series_count(se), 5); /* 02 03 06 07 08 */
+    assert_int_equal(tc_series_get_date(se, 0).day, 2);
+    assert_int_equal(tc_series_get_date(se, 4).day, 8);
+    tc_series_free(se);
+
+    /* --every 3: 01, then the first at least 3 days later (06), then 09 */
+    o = all_units();
+    o.every_days = 3;
+    assert_tc_ok(ctx, tc_series_new(ctx, s.rs, s.arch, &o, &se));
+    assert_int_equal(tc_series_count(se), 3);
+    assert_int_equal(tc_series_get_date(se, 0).day, 1);
+    assert_int_equal(tc_series_get_date(se, 1).day, 6);
+    assert_int_equal(tc_series_get_date(se, 2).day, 9);
+    tc_series_free(se);
+
+    /* an empty range is NOT_FOUND, from after to is INVALID_ARG */
+    o = all_units();
+    o.from = (tc_date){2030, 1, 1};
+    assert_tc_fails(ctx, tc_series_new(ctx, s.rs, s.arch, &o, &se), TC_ERR_NOT_FOUND);
+    o.to = (tc_date){2029, 1, 1};
+    assert_tc_fails(ctx, tc_series_new(ctx, s.rs, s.arch, &o, &se), TC_ERR_INVALID_ARG);
+    syn_close(&s);
+}
+
+/* The change columns: net is the difference of consecutive controlled areas; gained and
+ * lost follow the synthetic front (independent route: the strip between two meridians). */
+static void test_series_changes_follow_the_front(void **state)
+{
+    tc_ctx *ctx = *state;
+    syn s;
+    syn_open(ctx, &s);
+    tc_series_opts o = all_units();
+    tc_series *se = NULL;
+    assert_tc_ok(ctx, tc_series_new(ctx, s.rs, s.arch, &o, &se));
+    size_t row = 0;
+    while (strcmp(tc_regionset_get_code(s.rs, tc_series_get_unit(se, row)), "UA-14") != 0)
+        row++;
+    for (size_t d = 1; d < tc_series_count(se); d++) {
+        tc_areas a, b;
+        tc_change c;
+        assert_tc_ok(ctx, tc_series_get_areas(se, d, row, &a));
+        assert_tc_ok(ctx, tc_series_get_areas(se, d - 1, row, &b));
+        assert_tc_ok(ctx, tc_series_get_change(se, d, row, &c));
+        assert_true(c.net_m2 == a.controlled_m2 - b.controlled_m2);
+        /* gained − lost is measured on the changed cells only, net on the whole unit: the
+         * two routes agree to the overlay's rounding (1e-9 of the unit) */
+        assert_true(fabs(c.net_m2 - (c.gained_m2 - c.lost_m2)) <= 1e-9 * a.land_m2);
+        assert_true(c.gained_m2 == 0 || c.lost_m2 == 0); /* the front moves one way a day */
+    }
+    /* 01-02 -> 01-03: the front went back from 37.20 to 37.15: lost = that strip */
+    tc_change c;
+    assert_tc_ok(ctx, tc_series_get_change(se, 2, row, &c));
+    double lon[2000], lat[2000];
+    size_t k = 0;
+    for (int i = 0; i <= 25; i++) lon[k] = 37.15 + i * 0.002, lat[k++] = 47;
+    for (int i = 1; i <= 500; i++) lon[k] = 37.2, lat[k++] = 47 + i * 0.002;
+    for (int i = 1; i <= 25; i++) lon[k] = 37.2 - i * 0.002, lat[k++] = 48;
+    for (int i = 1; i < 500; i++) lon[k] = 37.15, lat[k++] = 48 - i * 0.002;
+    double strip = 0;
+    assert_tc_ok(ctx, tc_ring_area_m2(ctx, lon, lat, k, &strip));
+    assert_close(c.lost_m2, strip, 1e-9);
+    assert_true(c.gained_m2 == 0);
+    tc_series_free(se);
+    syn_close(&s);
+}
+
+/* Series rows equal the one-snapshot report on every date, field by field. */
+static void check_equals_reports(tc_ctx *ctx, const tc_regionset *rs, const tc_series *se,
+                                 const tc_report_opts *ro)
+{
+    for (size_t d = 0; d < tc_series_count(se); d++) {
+        tc_snapshot *snap = NULL;
+        tc_report *rep = NULL;
+        assert_tc_ok(ctx, tc_snapshot_open(ctx, tc_series_get_path(se, d), NULL, &snap));
+        assert_tc_ok(ctx, tc_report_new(ctx, rs, snap, ro, &rep));
+        assert_int_equal(tc_report_count(rep), tc_series_row_count(se));
+        for (size_t r = 0; r < tc_report_count(rep); r++) {
+            tc_areas a, b;
+            assert_tc_ok(ctx, tc_report_get_areas(rep, r, &a));
+            assert_tc_ok(ctx, tc_series_get_areas(se, d, r, &b));
+            /* the same engine on the same input: the same bits (the brief asks 1e-9) */
+            assert_true(a.controlled_m2 == b.controlled_m2);
+            assert_true(a.gap_m2 == b.gap_m2 && a.sliver_m2 == b.sliver_m2 &&
+                        a.enclosed_m2 == b.enclosed_m2 && a.land_m2 == b.land_m2);
+            assert_int_equal(a.n_gap, b.n_gap);
+            assert_int_equal(a.n_sliver, b.n_sliver);
+        }
+        tc_areas ta, tb;
+        assert_tc_ok(ctx, tc_report_get_claim_total(rep, &ta));
+        assert_tc_ok(ctx, tc_series_get_claim_total(se, d, &tb));
+        assert_true(ta.controlled_m2 == tb.controlled_m2);
+        double oa = 0, ob = 0;
+        assert_tc_ok(ctx, tc_report_get_outside_m2(rep, &oa));
+        assert_tc_ok(ctx, tc_series_get_outside_m2(se, d, &ob));
+        assert_true(oa == ob);
+        tc_report_free(rep);
+        tc_snapshot_free(snap);
+    }
+}
+
+static void test_series_synthetic_equals_report(void **state)
+{
+    tc_ctx *ctx = *state;
+    syn s;
+    syn_open(ctx, &s);
+    tc_series_opts o = all_units();
+    tc_series *se = NULL;
+    assert_tc_ok(ctx, tc_series_new(ctx, s.rs, s.arch, &o, &se));
+    check_equals_reports(ctx, s.rs, se, &o.report);
+    tc_series_free(se);
+    syn_close(&s);
+}
+
+/* ---- the real archive ---- */
+
+static void test_series_real_equals_report_and_jobs(void **state)
+{
+    tc_ctx *ctx = *state;
+    const char *b = tc_test_data("boundaries/geoBoundaries-UKR-ADM1.geojson");
+    char boundaries[4096], land[4096], arch_dir[4096];
+    snprintf(boundaries, sizeof boundaries, "%s", b);
+    snprintf(land, sizeof land, "%s", tc_test_data("land/ne_10m_land_ukraine_region.geojson"));
+    snprintf(arch_dir, sizeof arch_dir, "%s",
+             tc_test_data("control/deepstate/deepstatemap_data_20250901.geojson"));
+    *strrchr(arch_dir, '/') = '\0';
+    tc_regionset_opts ro = TC_REGIONSET_OPTS_INIT;
+    ro.land_path = land;
+    tc_regionset *rs = NULL;
+    tc_archive *arch = NULL;
+    assert_tc_ok(ctx, tc_regionset_open(ctx, boundaries, &ro, &rs));
+    assert_tc_ok(ctx, tc_archive_open(ctx, arch_dir, &arch));
+    /* ten days around the reference date, with a missing day in August 2024 elsewhere */
+    tc_series_opts o = TC_SERIES_OPTS_INIT;
+    o.from = (tc_date){2025, 8, 27};
+    o.to = (tc_date){2025, 9, 5};
+    tc_series *one = NULL, *two = NULL;
+    assert_tc_ok(ctx, tc_series_new(ctx, rs, arch, &o, &one));
+    o.jobs = 2;
+    assert_tc_ok(ctx, tc_series_new(ctx, rs, arch, &o, &two));
+    assert_int_equal(tc_series_count(one), tc_series_count(two));
+    size_t nr = tc_series_row_count(one);
+    for (size_t d = 0; d < tc_series_count(one); d++)
+        for (size_t r = 0; r < nr + 2; r++) {
+            tc_change a, b2;
+            assert_tc_ok(ctx, tc_series_get_change(one, d, r, &a));
+            assert_tc_ok(ctx, tc_series_get_change(two, d, r, &b2));
+            assert_memory_equal(&a, &b2, sizeof a); /* byte-identical whatever the jobs */
+            if (r < nr) {
+                tc_areas x, y;
+                assert_tc_ok(ctx, tc_series_get_areas(one, d, r, &x));
+                assert_tc_ok(ctx, tc_series_get_areas(two, d, r, &y));
+                assert_memory_equal(&x, &y, sizeof x);
+            }
+        }
+    check_equals_reports(ctx, rs, one, &o.report);
+    print_message("# %zu dates, jobs 1 and 2 identical, equal to the report\n",
+                  tc_series_count(one));
+    tc_series_free(one);
+    tc_series_free(two);
+    tc_archive_free(arch);
+    tc_regionset_free(rs);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_series_dates_and_gaps),
+        cmocka_unit_test(test_series_changes_follow_the_front),
+        cmocka_unit_test(test_series_synthetic_equals_report),
+        cmocka_unit_test(test_series_real_equals_report_and_jobs),
+    };
+    return cmocka_run_group_tests_name("series", tests, syn_setup, syn_teardown);
+}
