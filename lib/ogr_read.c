@@ -84,7 +84,7 @@ static const char *geom_type_name(OGRwkbGeometryType t)
 
 /* Convert one OGR geometry to a valid polygonal GEOS geometry in WGS84. */
 static tc_status convert(tc_ctx *ctx, const char *what, OGRGeometryH og, PJ *P, bool has_srs,
-                         const char *path, GEOSGeometry **out)
+                         const char *path, double densify_deg, GEOSGeometry **out)
 {
     GEOSContextHandle_t h = ctx->geos;
     *out = NULL;
@@ -164,7 +164,7 @@ static tc_status convert(tc_ctx *ctx, const char *what, OGRGeometryH og, PJ *P, 
     /* Edges are geodesics for area but straight lines in lon/lat for GEOS's planar overlay.
      * Densifying long edges makes the two agree, so that overlay pieces add up to their
      * parent on the ellipsoid (docs/method.md, "Edges"). */
-    poly = tc__as_multi_take(ctx, GEOSDensify_r(h, valid, TC__MAX_EDGE_DEG));
+    poly = tc__as_multi_take(ctx, GEOSDensify_r(h, valid, densify_deg));
     GEOSGeom_destroy_r(h, valid);
     if (!poly)
         st = tc__fail(ctx, TC_ERR_GEOMETRY, "%s: densify failed: %s", what, ctx->geos_msg);
@@ -274,7 +274,8 @@ tc_status tc__ogr_read(tc_ctx *ctx, const char *path, tc__read_opts *ro, tc__fea
             goto done;
         }
         GEOSGeometry *g = NULL;
-        st = convert(ctx, what, og, P, srs != NULL, path, &g);
+        st = convert(ctx, what, og, P, srs != NULL, path,
+                     ro->densify_deg > 0 ? ro->densify_deg : TC__MAX_EDGE_DEG, &g);
         if (st == TC_OK)
             st = fn(ctx, user, fid, code, name, g); /* takes g */
         OGR_F_Destroy(f);

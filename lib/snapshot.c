@@ -40,7 +40,8 @@ tc_status tc_snapshot_open(tc_ctx *ctx, const char *path, const tc_open_opts *op
         return tc__fail(ctx, TC_ERR_INVALID_ARG, "snapshot open: opts version %u (expected %u)",
                         opts->version, TC_OPEN_OPTS_VERSION);
     collect c = {NULL, 0, 0};
-    tc__read_opts ro = {.open = opts, .want_fields = false, .allow_empty = true};
+    tc__read_opts ro = {.open = opts, .want_fields = false, .allow_empty = true,
+                        .densify_deg = TC__SNAP_EDGE_DEG};
     tc_status st = tc__ogr_read(ctx, path, &ro, add_part, &c);
     if (st != TC_OK) {
         for (size_t i = 0; i < c.n; i++)
