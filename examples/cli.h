@@ -27,6 +27,7 @@ typedef struct options {
     const char *from, *to, *archive;
     unsigned every_days, jobs;
     bool monthly, quiet, qa;
+    bool plain; /* --method plain */
 } options;
 
 /* Paths resolved from the options. */

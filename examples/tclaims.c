@@ -49,6 +49,8 @@ static void usage(FILE *f)
         "  --sliver-width M     gap pieces narrower than M metres are slivers [1000]\n"
         "  --check-equal-area   recompute every area in an equal-area projection and\n"
         "                       report the largest relative disagreement\n"
+        "  --method fast|plain  plain: the straightforward reference (both overlays\n"
+        "                       whole for every unit, no reuse); same figures, slower\n"
         "  --cache-dir DIR      prepared-region cache [$XDG_CACHE_HOME/tclaims or\n"
         "                       ~/.cache/tclaims]\n"
         "  --no-cache           neither read nor write the cache\n"
@@ -135,6 +137,11 @@ int parse_args(int argc, char **argv, options *o)
             if (!strcmp(v, "all")) o->all_units = true;
             else if (!strcmp(v, "claim")) o->all_units = false;
             else return usage_error("--units takes 'claim' or 'all', not '%s'", v);
+        } else if (!strcmp(a, "--method")) {
+            VALUE();
+            if (!strcmp(v, "plain")) o->plain = true;
+            else if (!strcmp(v, "fast")) o->plain = false;
+            else return usage_error("--method takes 'fast' or 'plain', not '%s'", v);
         } else if (!strcmp(a, "--format")) {
             VALUE();
             if (!strcmp(v, "table")) o->format = FMT_TABLE;
@@ -458,6 +465,7 @@ int select_rows(tc_ctx *ctx, const tc_regionset *rs, const options *o, tc_report
                 size_t **idx)
 {
     po->sliver_width_m = o->sliver_width_m;
+    po->method = o->plain ? TC_METHOD_PLAIN : TC_METHOD_FAST;
     po->units = o->all_units ? TC_UNITS_ALL : TC_UNITS_CLAIM;
     if (!o->n_region_names)
         return 0;

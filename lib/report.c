@@ -681,6 +681,34 @@ static GEOSGeometry *clip_snapshot(unit_job *j)
     return c;
 }
 
+/* TC_METHOD_PLAIN: the whole land overlaid with the whole snapshot both ways, every area
+ * measured on its own, every piece classified: the reference the fast path is tested
+ * against, and the baseline of the benchmarks. */
+static tc_status plain_body(unit_job *j, tc_areas *a)
+{
+    GEOSContextHandle_t h = j->ctx->geos;
+    GEOSGeometry *ctl = GEOSIntersection_r(h, j->u->land, j->snap);
+    GEOSGeometry *gap = ctl ? GEOSDifference_r(h, j->u->land, j->snap) : NULL;
+    tc_status st = gap ? TC_OK
+                       : tc__fail(j->ctx, TC_ERR_GEOMETRY, "overlay of %s with the snapshot: %s",
+                                  j->u->code, j->ctx->geos_msg);
+    if (st == TC_OK)
+        st = area_m2(j, ctl, &a->controlled_m2);
+    if (st == TC_OK)
+        st = classify(j, gap, a);
+    if (st == TC_OK) {
+        double raw = a->gap_m2 + a->sliver_m2 + a->enclosed_m2;
+        ea_compare(j, ctl, a->controlled_m2);
+        ea_compare(j, gap, raw);
+        a->closure_rel = fabs(a->land_m2 - (a->controlled_m2 + raw)) / a->land_m2;
+    }
+    if (ctl)
+        GEOSGeom_destroy_r(h, ctl);
+    if (gap)
+        GEOSGeom_destroy_r(h, gap);
+    return st;
+}
+
 /* A unit that is neither reported nor claimed: only its controlled land is needed (for
  * the outside-the-claim and country figures); the rest is uncontrolled, unclassified. */
 static tc_status controlled_only(unit_job *j, tc_areas *a)
@@ -720,11 +748,13 @@ static tc_status compute_body(unit_job *j, tc_areas *a)
         a->n_gap = 1;
         return TC_OK;
     }
+    if (plain) /* the reference does the straightforward thing: whole overlays */
+        return plain_body(j, a);
     if (!j->clip_done) {
         j->csnap = clip_snapshot(j);
         j->clip_done = true;
     }
-    if (!j->full && !plain)
+    if (!j->full)
         return controlled_only(j, a);
     /* Polygons of the land the snapshot does not touch come out of the overlays unchanged,
      * as uncontrolled pieces of their own: only the touched ones are overlaid. */

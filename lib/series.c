@@ -274,18 +274,40 @@ static tc_status diff_rec(tc_ctx *ctx, const tc_snapshot *now, const tc_snapshot
     return st;
 }
 
+static tc_status diff_changed(tc_ctx *ctx, const tc_snapshot *now, const tc_snapshot *before,
+                              diff_parts *parts);
+static tc_status changes_per_unit(tc_ctx *ctx, const shared *sh, size_t d, diff_parts *pp,
+                                  tc_status st);
+
 /* Gained and lost land of every unit between two snapshots, into the date's change rows. */
 static tc_status changes(tc_ctx *ctx, const shared *sh, size_t d, const tc_snapshot *now,
                          const tc_snapshot *before)
 {
     tc_series *s = sh->s;
-    const tc_regionset *rs = sh->rs;
     GEOSContextHandle_t h = ctx->geos;
     tc_change *c = &s->chg[d * (s->n_rows + 2)];
     for (size_t r = 0; r < s->n_rows + 2; r++)
         c[r].valid = true; /* net filled in later, from consecutive results */
-    if (s->unchanged[d])
+    const bool plain = sh->o->report.method == TC_METHOD_PLAIN;
+    if (s->unchanged[d] && !plain)
         return TC_OK;
+    diff_parts parts = {NULL, NULL, 0, 0};
+    tc_status st = TC_OK;
+    if (plain) { /* the reference: the two snapshots overlaid whole, both ways */
+        st = add_part(ctx, &parts, GEOSDifference_r(h, now->geom, before->geom), true);
+        if (st == TC_OK)
+            st = add_part(ctx, &parts, GEOSDifference_r(h, before->geom, now->geom), false);
+    } else {
+        st = diff_changed(ctx, now, before, &parts);
+    }
+    return changes_per_unit(ctx, sh, d, &parts, st);
+}
+
+/* The quadtree diff from the common grid's root cell. */
+static tc_status diff_changed(tc_ctx *ctx, const tc_snapshot *now, const tc_snapshot *before,
+                              diff_parts *parts)
+{
+    GEOSContextHandle_t h = ctx->geos;
     /* a grid anchored at multiples of LEAF_DEG, so that cells are the same every day */
     double e[2][4], box[4];
     GEOSGeom_getExtent_r(h, now->geom, &e[0][0], &e[0][1], &e[0][2], &e[0][3]);
@@ -299,8 +321,18 @@ static tc_status changes(tc_ctx *ctx, const shared *sh, size_t d, const tc_snaps
     box[1] = floor(fmin(e[0][1], e[1][1]) / LEAF_DEG) * LEAF_DEG;
     box[2] = box[0] + 2 * size; /* room for the floor() shift */
     box[3] = box[1] + 2 * size;
-    diff_parts parts = {NULL, NULL, 0, 0};
-    tc_status st = diff_rec(ctx, now, before, now->geom, before->geom, box, &parts);
+    return diff_rec(ctx, now, before, now->geom, before->geom, box, parts);
+}
+
+/* Each unit's share of the gained and lost parts (consumed), into the change rows. */
+static tc_status changes_per_unit(tc_ctx *ctx, const shared *sh, size_t d, diff_parts *pp,
+                                  tc_status st)
+{
+    tc_series *s = sh->s;
+    const tc_regionset *rs = sh->rs;
+    GEOSContextHandle_t h = ctx->geos;
+    tc_change *c = &s->chg[d * (s->n_rows + 2)];
+    diff_parts parts = *pp;
     for (size_t u = 0; u < rs->n && st == TC_OK; u++) {
         bool claimed = tc_catalog_is_claimed(rs->units[u].code);
         double ux0, uy0, ux1, uy1, g = 0, l = 0;
@@ -372,12 +404,13 @@ static void *work(void *arg)
         snprintf(w->msg, sizeof w->msg, "series: cannot create a worker context");
         goto out;
     }
-    if (!(memo = tc__memo_new(sh->rs->n))) {
+    const bool plain = sh->o->report.method == TC_METHOD_PLAIN;
+    if (!plain && !(memo = tc__memo_new(sh->rs->n))) {
         st = tc__fail(ctx, TC_ERR_NOMEM, "series: out of memory");
         goto out;
     }
     for (size_t d = w->begin; d < w->end && st == TC_OK; d++) {
-        bool reuse = d > w->begin && s->unchanged[d];
+        bool reuse = !plain && d > w->begin && s->unchanged[d];
         if (reuse) {
             copy_date(s, d, d - 1); /* the same bytes: the same figures */
         } else {
@@ -393,7 +426,7 @@ static void *work(void *arg)
                 break;
             }
         }
-        if (d > 0 && !s->unchanged[d]) {
+        if (d > 0 && (plain || !s->unchanged[d])) {
             if (!prev && (st = tc_snapshot_open(ctx, s->paths[d - 1], NULL, &prev)) != TC_OK)
                 break;
             if ((st = changes(ctx, sh, d, cur, prev)) != TC_OK)
