@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Benchmarks, side by side in one run (the machine is noisy: compare ratios, not seconds).
+#   bash bench/run.sh            # everything (about 6 minutes on 2 cores)
+#   bash bench/run.sh report     # only the single-report part
+# Needs a build in ./build (bash scripts/setup.sh), hyperfine is used when installed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BUILD=${BUILD:-build}
+DATA=${TCLAIMS_DATA_DIR:-$(cd .. && pwd)/shared/data}
+CLI="$BUILD/examples/tclaims"
+ARCH="$DATA/control/deepstate"
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+what=${1:-all}
+
+# one measured run: label, then the command; prints wall seconds and peak RSS (MB)
+measure() {
+    local label=$1
+    shift
+    /usr/bin/time -f "%e %M" -o "$TMP/t" "$@" >"$TMP/out" 2>"$TMP/err" || {
+        echo "$label: FAILED"; cat "$TMP/err"; exit 1; }
+    read -r secs kb <"$TMP/t"
+    awk -v l="$label" -v s="$secs" -v k="$kb" 'BEGIN { printf "%-44s %8.2f s  %7.1f MB peak\n", l, s, k / 1024 }'
+    echo "$secs" >"$TMP/$label.s"
+}
+ratio() { awk -v l="$1" -v a="$(cat "$TMP/$2.s")" -v b="$(cat "$TMP/$3.s")" 'BEGIN { printf "  %-58s %6.2fx\n", l, a / b }'; }
+
+echo "# machine: $(nproc) cores; $(date -u +%Y-%m-%dT%H:%MZ); $($CLI --version)"
+if [ "$what" = all ] || [ "$what" = report ]; then
+    echo "## single report (2025-09-01, whole process)"
+    PY=${PYTHON:-/usr/bin/python3}   # Debian's, with python3-shapely and python3-pyproj
+    if "$PY" -c 'import shapely, pyproj' 2>/dev/null; then
+        measure python_reference "$PY" bench/reference_report.py "$DATA" 20250901
+    fi
+    measure report_first_run "$CLI" report --date 2025-09-01 --cache-dir "$TMP/cache"
+    for i in 1 2 3; do measure report_repeat_$i "$CLI" report --date 2025-08-15 --cache-dir "$TMP/cache"; done
+    measure report_no_cache "$CLI" report --date 2025-09-01 --no-cache
+    measure report_plain "$CLI" report --date 2025-09-01 --cache-dir "$TMP/cache" --method plain
+    if [ -f "$TMP/python_reference.s" ]; then
+        ratio "python script / first run (goal >= 1)" python_reference report_first_run
+        ratio "python script / repeated run (goal >= 5)" python_reference report_repeat_3
+    fi
+    ratio "plain / fast (same cache)" report_plain report_repeat_3
+fi
+if [ "$what" = all ] || [ "$what" = series ]; then
+    echo "## full archive series ($(ls "$ARCH" | wc -l) snapshots x claim units, outside, changes)"
+    "$CLI" report --date 2025-09-01 --cache-dir "$TMP/cache" >/dev/null  # warm the region cache
+    measure gdal_parse_only "$BUILD/bench/parse_all" "$ARCH"
+    measure series_fast_jobs1 "$CLI" series --quiet --jobs 1 --cache-dir "$TMP/cache" --output "$TMP/fast1.csv"
+    measure series_fast_jobs2 "$CLI" series --quiet --jobs 2 --cache-dir "$TMP/cache" --output "$TMP/fast2.csv"
+    measure series_plain_jobs1 "$CLI" series --quiet --jobs 1 --method plain --cache-dir "$TMP/cache" --output "$TMP/plain.csv"
+    measure front_fast_jobs2 "$CLI" front --quiet --jobs 2 --cache-dir "$TMP/cache" --output "$TMP/front.csv"
+    cmp -s "$TMP/fast1.csv" "$TMP/fast2.csv" && echo "  jobs 1 and jobs 2 CSV: byte-identical" || echo "  jobs 1 and jobs 2 CSV: DIFFER"
+    cmp -s "$TMP/fast1.csv" "$TMP/plain.csv" && echo "  fast and plain CSV: byte-identical" || echo "  fast and plain CSV: differ (see bench/README.md)"
+    ratio "plain jobs 1 / fast jobs 1 (must >= 5, goal 15)" series_plain_jobs1 series_fast_jobs1
+    ratio "plain jobs 1 / fast jobs 2" series_plain_jobs1 series_fast_jobs2
+    ratio "fast jobs 1 / GDAL parse only (goal <= 1.5)" series_fast_jobs1 gdal_parse_only
+    ratio "fast jobs 2 / GDAL parse only (goal <= 1.5)" series_fast_jobs2 gdal_parse_only
+fi
