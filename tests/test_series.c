@@ -240,6 +240,45 @@ static void test_series_synthetic_equals_report(void **state)
     syn_close(&s);
 }
 
+/* Meridian arc length on WGS84 between two latitudes (degrees), by Simpson's rule on the
+ * radius of curvature M(phi) = a (1 - e2) / (1 - e2 sin^2 phi)^(3/2): an independent
+ * route to the front line's length. */
+static double meridian_arc_m(double lat1, double lat2)
+{
+    const double a = 6378137.0, f = 1 / 298.257223563, e2 = f * (2 - f);
+    const double rad = 3.14159265358979323846 / 180;
+    const int n = 1000; /* even */
+    double h = (lat2 - lat1) * rad / n, sum = 0;
+    for (int i = 0; i <= n; i++) {
+        double phi = lat1 * rad + i * h, s2 = sin(phi) * sin(phi);
+        double m = a * (1 - e2) / pow(1 - e2 * s2, 1.5);
+        sum += m * (i == 0 || i == n ? 1 : (i % 2 ? 4 : 2));
+    }
+    return sum * h / 3;
+}
+
+/* The synthetic front is the meridian lon = 37 + frac across the unit (lat 47..48). */
+static void test_series_front_line(void **state)
+{
+    tc_ctx *ctx = *state;
+    syn s;
+    syn_open(ctx, &s);
+    tc_series_opts o = all_units();
+    o.report.front_line = true;
+    tc_series *se = NULL;
+    assert_tc_ok(ctx, tc_series_new(ctx, s.rs, s.arch, &o, &se));
+    double want = meridian_arc_m(47, 48);
+    for (size_t d = 0; d < tc_series_count(se); d++) {
+        tc_areas c;
+        assert_tc_ok(ctx, tc_series_get_country_total(se, d, &c));
+        /* vertices every 0.002 deg along the meridian: chords of a meridian are the
+         * meridian itself, so only rounding separates the two: 1e-9 */
+        assert_close(c.front_m, want, 1e-9);
+    }
+    tc_series_free(se);
+    syn_close(&s);
+}
+
 /* ---- the real archive ---- */
 
 static void test_series_real_equals_report_and_jobs(void **state)
@@ -296,6 +335,7 @@ int main(void)
         cmocka_unit_test(test_series_dates_and_gaps),
         cmocka_unit_test(test_series_changes_follow_the_front),
         cmocka_unit_test(test_series_synthetic_equals_report),
+        cmocka_unit_test(test_series_front_line),
         cmocka_unit_test(test_series_real_equals_report_and_jobs),
     };
     return cmocka_run_group_tests_name("series", tests, syn_setup, syn_teardown);
