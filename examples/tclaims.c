@@ -59,7 +59,7 @@ static void usage(FILE *f)
         "  --from YYYY-MM-DD    first date      --to YYYY-MM-DD   last date\n"
         "  --every N            a snapshot, then the next at least N days later\n"
         "  --weekly             = --every 7     --monthly  the first snapshot of each month\n"
-        "  --jobs N             worker threads [all cores]\n"
+        "  --jobs N             worker threads [all cores] (report: over units)\n"
         "  --qa                 after the series, print the archive's quality facts to\n"
         "                       stderr: missing dates, unchanged runs, largest jumps\n"
         "  --quiet              no progress bar (it is shown only on a terminal)\n"
@@ -182,10 +182,9 @@ int parse_args(int argc, char **argv, options *o)
     if (o->control && o->date)
         return usage_error("--control and --date exclude each other");
     bool report = !strcmp(argv[1], "report");
-    if (report && (o->from || o->to || o->archive || o->every_days || o->monthly || o->jobs ||
-                   o->qa))
-        return usage_error("--from, --to, --archive, --every, --weekly, --monthly, --jobs and "
-                           "--qa belong to 'series' and 'front'");
+    if (report && (o->from || o->to || o->archive || o->every_days || o->monthly || o->qa))
+        return usage_error("--from, --to, --archive, --every, --weekly, --monthly and --qa "
+                           "belong to 'series' and 'front'");
     if (!report && (o->control || o->date || o->check_ea))
         return usage_error("--control, --date and --check-equal-area belong to 'report'");
     return 0;
@@ -584,6 +583,7 @@ static int cmd_report(int argc, char **argv)
 
     tc_report_opts po = TC_REPORT_OPTS_INIT;
     po.equal_area_check = o.check_ea;
+    po.jobs = o.jobs; /* 0: every core */
     if ((rc = select_rows(ctx, rs, &o, &po, &idx)) != 0)
         goto done;
     rc = EXIT_DATA;

@@ -4,7 +4,9 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <pthread.h>
 #include <string.h>
+#include <unistd.h>
 
 struct tc_report {
     size_t n_rows;
@@ -965,6 +967,95 @@ static tc_status pick_rows(tc_ctx *ctx, const tc_regionset *rs, const tc_report_
     return TC_OK;
 }
 
+/* Units k, k + step, k + 2 step... of the set, on ctx (one thread). */
+static tc_status run_units(tc_ctx *ctx, const tc_regionset *rs, const tc_snapshot *snap,
+                           const tc_report_opts *o, tc__memo *memo, tc_report *r, size_t k,
+                           size_t step, double *ea_max_rel)
+{
+    const GEOSPreparedGeometry *psnap = GEOSPrepare_r(ctx->geos, snap->geom);
+    if (!psnap)
+        return tc__fail(ctx, TC_ERR_GEOMETRY, "report: cannot prepare the snapshot: %s",
+                        ctx->geos_msg);
+    report_job rj = {0};
+    tc_status st = TC_OK;
+    for (size_t i = k; i < rs->n && st == TC_OK; i += step) {
+        unit_job j = {.ctx = ctx, .u = &rs->units[i], .snap = snap->geom, .psnap = psnap,
+                      .o = o, .rj = &rj,
+                      .ea_max_rel = o->equal_area_check ? ea_max_rel : NULL,
+                      .full = r->wanted[i] || o->front_line ||
+                              tc_catalog_is_claimed(rs->units[i].code),
+                      .memo = memo && memo->n == rs->n ? memo : NULL,
+                      .index = i};
+        st = compute_unit(&j, &r->unit[i]);
+        unit_job_free(&j);
+    }
+    xy_free(&rj.snap_xy);
+    GEOSPreparedGeom_destroy_r(ctx->geos, psnap);
+    return st;
+}
+
+typedef struct unit_worker {
+    const tc_regionset *rs;
+    const tc_snapshot *snap;
+    const tc_report_opts *o;
+    tc_report *r;
+    size_t k, step;
+    double ea_max_rel;
+    tc_status st;
+    tc_ctx *ctx; /* the worker's own context, freed by the caller after copying out */
+} unit_worker;
+
+static void *unit_work(void *arg)
+{
+    unit_worker *w = arg;
+    w->st = tc_ctx_new(&w->ctx);
+    if (w->st == TC_OK)
+        w->st = run_units(w->ctx, w->rs, w->snap, w->o, NULL, w->r, w->k, w->step,
+                          &w->ea_max_rel);
+    return NULL;
+}
+
+/* The units spread over jobs threads, each with a context of its own; the region set and
+ * the snapshot are only read (their envelopes computed beforehand). */
+static tc_status run_parallel(tc_ctx *ctx, const tc_regionset *rs, const tc_snapshot *snap,
+                              const tc_report_opts *o, tc_report *r, size_t jobs)
+{
+    tc__geom_warm(ctx, snap->geom);
+    unit_worker *w = calloc(jobs, sizeof *w);
+    pthread_t *tid = calloc(jobs, sizeof *tid);
+    bool *started = calloc(jobs, sizeof *started);
+    if (!w || !tid || !started) {
+        free(w);
+        free(tid);
+        free(started);
+        return tc__fail(ctx, TC_ERR_NOMEM, "report: out of memory");
+    }
+    for (size_t k = 0; k < jobs; k++) {
+        w[k] = (unit_worker){rs, snap, o, r, k, jobs, 0.0, TC_OK, NULL};
+        started[k] = k > 0 && pthread_create(&tid[k], NULL, unit_work, &w[k]) == 0;
+    }
+    for (size_t k = 0; k < jobs; k++)
+        if (!started[k]) /* the first share here, and any thread that did not start */
+            unit_work(&w[k]);
+    tc_status st = TC_OK;
+    for (size_t k = 0; k < jobs; k++) {
+        if (started[k])
+            pthread_join(tid[k], NULL);
+        if (w[k].st != TC_OK && st == TC_OK)
+            st = tc__fail(ctx, w[k].st, "%s",
+                          w[k].ctx ? tc_ctx_errmsg(w[k].ctx) : "report: no worker context");
+        for (size_t i = 0; w[k].ctx && i < tc_ctx_warning_count(w[k].ctx); i++)
+            tc__warn(ctx, "%s", tc_ctx_get_warning(w[k].ctx, i));
+        if (w[k].ea_max_rel > r->ea_max_rel)
+            r->ea_max_rel = w[k].ea_max_rel;
+        tc_ctx_free(w[k].ctx);
+    }
+    free(w);
+    free(tid);
+    free(started);
+    return st;
+}
+
 tc_status tc_report_new(tc_ctx *ctx, const tc_regionset *rs, const tc_snapshot *snap,
                         const tc_report_opts *opts, tc_report **out)
 {
@@ -1002,34 +1093,23 @@ tc_status tc__report_compute(tc_ctx *ctx, const tc_regionset *rs, const tc_snaps
                                         : tc__fail(ctx, TC_ERR_NOMEM, "report: out of memory");
     for (size_t i = 0; i < r->n_rows && st == TC_OK; i++)
         r->wanted[r->row_unit[i]] = true;
-    const GEOSPreparedGeometry *psnap = NULL;
-    if (st == TC_OK && !(psnap = GEOSPrepare_r(ctx->geos, snap->geom)))
-        st = tc__fail(ctx, TC_ERR_GEOMETRY, "report: cannot prepare the snapshot: %s",
-                      ctx->geos_msg);
     r->ea_checked = o->equal_area_check;
     r->claim.classified = r->country.classified = true;
-    report_job rj = {0};
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    size_t jobs = o->jobs ? o->jobs : (size_t)(cpus > 0 ? cpus : 1);
+    if (memo || jobs > rs->n)
+        jobs = memo ? 1 : rs->n; /* a series parallelises over dates instead */
+    if (st == TC_OK)
+        st = jobs > 1 ? run_parallel(ctx, rs, snap, o, r, jobs)
+                      : run_units(ctx, rs, snap, o, memo, r, 0, 1, &r->ea_max_rel);
+    /* sums in unit order, whatever the threads */
     for (size_t i = 0; i < rs->n && st == TC_OK; i++) {
-        unit_job j = {.ctx = ctx, .u = &rs->units[i], .snap = snap->geom, .psnap = psnap,
-                      .o = o, .rj = &rj,
-                      .ea_max_rel = o->equal_area_check ? &r->ea_max_rel : NULL,
-                      .full = r->wanted[i] || o->front_line ||
-                              tc_catalog_is_claimed(rs->units[i].code),
-                      .memo = memo && memo->n == rs->n ? memo : NULL,
-                      .index = i};
-        st = compute_unit(&j, &r->unit[i]);
-        unit_job_free(&j);
-        if (st != TC_OK)
-            break;
         add_areas(&r->country, &r->unit[i]);
         if (tc_catalog_is_claimed(rs->units[i].code))
             add_areas(&r->claim, &r->unit[i]);
         else
             r->outside_m2 += r->unit[i].controlled_m2;
     }
-    xy_free(&rj.snap_xy);
-    if (psnap)
-        GEOSPreparedGeom_destroy_r(ctx->geos, psnap);
     if (st != TC_OK) {
         tc_report_free(r);
         return st;

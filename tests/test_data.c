@@ -284,6 +284,34 @@ static void test_report_closure_every_unit(void **state)
     print_message("# %zu units, worst closure of the plain method %.3g\n", n, worst);
 }
 
+/* Threads over the units change nothing: two jobs give the bytes of one. */
+static void test_report_jobs_identical(void **state)
+{
+    data_fx *f = fx(state);
+    tc_report_opts ro = TC_REPORT_OPTS_INIT;
+    ro.units = TC_UNITS_ALL;
+    ro.equal_area_check = true;
+    tc_report *two = NULL;
+    ro.jobs = 2;
+    assert_tc_ok(f->ctx, tc_report_new(f->ctx, f->rs_land, f->snap0901, &ro, &two));
+    assert_int_equal(tc_report_count(two), tc_report_count(f->report));
+    for (size_t r = 0; r < tc_report_count(two); r++) {
+        tc_areas a, b;
+        assert_tc_ok(f->ctx, tc_report_get_areas(f->report, r, &a));
+        assert_tc_ok(f->ctx, tc_report_get_areas(two, r, &b));
+        assert_memory_equal(&a, &b, sizeof a);
+    }
+    tc_areas a, b;
+    assert_tc_ok(f->ctx, tc_report_get_country_total(f->report, &a));
+    assert_tc_ok(f->ctx, tc_report_get_country_total(two, &b));
+    assert_memory_equal(&a, &b, sizeof a);
+    double e1 = 0, e2 = 0;
+    assert_tc_ok(f->ctx, tc_report_get_equal_area_max_rel(f->report, &e1));
+    assert_tc_ok(f->ctx, tc_report_get_equal_area_max_rel(two, &e2));
+    assert_true(e1 == e2);
+    tc_report_free(two);
+}
+
 /* The default (one-overlay) method against the plain reference, unit by unit: the same
  * pieces in the same classes, and the same areas to 1e-9 of the unit's land (the plain
  * method's own closure bound). */
@@ -662,6 +690,7 @@ int main(void)
         cmocka_unit_test(test_claimed_units_land_vs_official),
         cmocka_unit_test(test_report_closure_every_unit),
         cmocka_unit_test(test_report_fast_equals_plain),
+        cmocka_unit_test(test_report_jobs_identical),
         cmocka_unit_test(test_report_claim_total_is_sum_of_rows),
         cmocka_unit_test(test_report_donetsk_gap),
         cmocka_unit_test(test_report_crimea_gap),

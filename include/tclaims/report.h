@@ -60,6 +60,9 @@ typedef struct tc_report_opts {
     tc_method method;         /**< TC_METHOD_FAST (default) or TC_METHOD_PLAIN            */
     bool front_line;          /**< also measure the front line (tc_areas.front_m); every
                                    unit the snapshot touches is then classified */
+    unsigned jobs;            /**< threads over the units, each with a context of its own;
+                                   0: one per online CPU; default 1. Figures do not depend
+                                   on it. */
 } tc_report_opts;
 
 #define TC_REPORT_OPTS_VERSION 1
@@ -69,7 +72,7 @@ typedef struct tc_report_opts {
 #define TC_DEFAULT_CONNECT_TOL_M 50.0
 #define TC_REPORT_OPTS_INIT                                                     \
     {TC_REPORT_OPTS_VERSION, TC_UNITS_CLAIM, NULL, 0, TC_DEFAULT_SLIVER_WIDTH_M, \
-     TC_DEFAULT_CONNECT_TOL_M, false, TC_METHOD_FAST, false}
+     TC_DEFAULT_CONNECT_TOL_M, false, TC_METHOD_FAST, false, 1}
 
 /** Areas of one row, all in m^2 on the WGS84 ellipsoid. */
 typedef struct tc_areas {
