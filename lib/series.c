@@ -157,6 +157,7 @@ typedef struct shared {
 
 typedef struct worker {
     shared *sh;
+    const GEOSPreparedGeometry **pland; /* the units' land, prepared on first need (own ctx) */
     size_t begin, end;
     tc_status st;
     char msg[TC__ERRMSG_LEN];
@@ -219,13 +220,14 @@ static GEOSGeometry *cell_polygon(tc_ctx *ctx, const double box[4])
     return dense;
 }
 
-static tc_status diff_cell(tc_ctx *ctx, const tc_snapshot *now, const tc_snapshot *before,
+/* now and before: the two snapshots, or valid parts of them covering box. */
+static tc_status diff_cell(tc_ctx *ctx, const GEOSGeometry *now, const GEOSGeometry *before,
                            const double box[4], diff_parts *out)
 {
     GEOSContextHandle_t h = ctx->geos;
     GEOSGeometry *cell = cell_polygon(ctx, box);
-    GEOSGeometry *a = cell ? GEOSIntersection_r(h, now->geom, cell) : NULL;
-    GEOSGeometry *b = a ? GEOSIntersection_r(h, before->geom, cell) : NULL;
+    GEOSGeometry *a = cell ? GEOSIntersection_r(h, now, cell) : NULL;
+    GEOSGeometry *b = a ? GEOSIntersection_r(h, before, cell) : NULL;
     tc_status st = b ? TC_OK : tc__fail(ctx, TC_ERR_GEOMETRY, "series change: %s", ctx->geos_msg);
     if (st == TC_OK)
         st = add_part(ctx, out, GEOSDifference_r(h, a, b), true);
@@ -240,16 +242,35 @@ static tc_status diff_cell(tc_ctx *ctx, const tc_snapshot *now, const tc_snapsho
     return st;
 }
 
-/* a, b: the two snapshots clipped to box (by GEOSClipByRect: only compared, never measured). */
-static tc_status diff_rec(tc_ctx *ctx, const tc_snapshot *now, const tc_snapshot *before,
+/* Boxes this wide get valid local copies of the two snapshots, so that their changed cells
+ * are overlaid with small geometries rather than with the whole snapshots. */
+#define LOCAL_DEG 1.0
+
+/* a, b: the two snapshots clipped to box (by GEOSClipByRect: only compared, never measured);
+ * now, before: the snapshots, or valid parts of them covering box (overlaid). */
+static tc_status diff_rec(tc_ctx *ctx, const GEOSGeometry *now, const GEOSGeometry *before,
                           const GEOSGeometry *a, const GEOSGeometry *b, const double box[4],
-                          diff_parts *out)
+                          bool local, diff_parts *out)
 {
     GEOSContextHandle_t h = ctx->geos;
     if (GEOSEqualsExact_r(h, a, b, 0.0) == 1)
         return TC_OK; /* the same coordinates here: nothing changed hands */
     if (box[2] - box[0] <= LEAF_DEG && box[3] - box[1] <= LEAF_DEG)
         return diff_cell(ctx, now, before, box, out);
+    if (!local && box[2] - box[0] <= LOCAL_DEG && box[3] - box[1] <= LOCAL_DEG) {
+        GEOSGeometry *cell = cell_polygon(ctx, box);
+        GEOSGeometry *ln = cell ? GEOSIntersection_r(h, now, cell) : NULL;
+        GEOSGeometry *lb = ln ? GEOSIntersection_r(h, before, cell) : NULL;
+        tc_status st = lb ? diff_rec(ctx, ln, lb, a, b, box, true, out)
+                          : tc__fail(ctx, TC_ERR_GEOMETRY, "series change: %s", ctx->geos_msg);
+        if (lb)
+            GEOSGeom_destroy_r(h, lb);
+        if (ln)
+            GEOSGeom_destroy_r(h, ln);
+        if (cell)
+            GEOSGeom_destroy_r(h, cell);
+        return st;
+    }
     double mx = (box[0] + box[2]) / 2, my = (box[1] + box[3]) / 2;
     const double q[4][4] = {{box[0], box[1], mx, my}, {mx, box[1], box[2], my},
                             {box[0], my, mx, box[3]}, {mx, my, box[2], box[3]}};
@@ -260,7 +281,7 @@ static tc_status diff_rec(tc_ctx *ctx, const tc_snapshot *now, const tc_snapshot
         if (!cb) /* the clipper failed: overlay this quadrant cell by cell instead */
             st = TC_OK;
         if (ca && cb)
-            st = diff_rec(ctx, now, before, ca, cb, q[k], out);
+            st = diff_rec(ctx, now, before, ca, cb, q[k], local, out);
         else if (box[2] - box[0] <= 8 * LEAF_DEG)
             st = diff_cell(ctx, now, before, q[k], out);
         else
@@ -276,13 +297,14 @@ static tc_status diff_rec(tc_ctx *ctx, const tc_snapshot *now, const tc_snapshot
 
 static tc_status diff_changed(tc_ctx *ctx, const tc_snapshot *now, const tc_snapshot *before,
                               diff_parts *parts);
-static tc_status changes_per_unit(tc_ctx *ctx, const shared *sh, size_t d, diff_parts *pp,
+static tc_status changes_per_unit(tc_ctx *ctx, worker *w, size_t d, diff_parts *pp,
                                   tc_status st);
 
 /* Gained and lost land of every unit between two snapshots, into the date's change rows. */
-static tc_status changes(tc_ctx *ctx, const shared *sh, size_t d, const tc_snapshot *now,
+static tc_status changes(tc_ctx *ctx, worker *w, size_t d, const tc_snapshot *now,
                          const tc_snapshot *before)
 {
+    const shared *sh = w->sh;
     tc_series *s = sh->s;
     GEOSContextHandle_t h = ctx->geos;
     tc_change *c = &s->chg[d * (s->n_rows + 2)];
@@ -300,7 +322,7 @@ static tc_status changes(tc_ctx *ctx, const shared *sh, size_t d, const tc_snaps
     } else {
         st = diff_changed(ctx, now, before, &parts);
     }
-    return changes_per_unit(ctx, sh, d, &parts, st);
+    return changes_per_unit(ctx, w, d, &parts, st);
 }
 
 /* The quadtree diff from the common grid's root cell. */
@@ -321,13 +343,14 @@ static tc_status diff_changed(tc_ctx *ctx, const tc_snapshot *now, const tc_snap
     box[1] = floor(fmin(e[0][1], e[1][1]) / LEAF_DEG) * LEAF_DEG;
     box[2] = box[0] + 2 * size; /* room for the floor() shift */
     box[3] = box[1] + 2 * size;
-    return diff_rec(ctx, now, before, now->geom, before->geom, box, parts);
+    return diff_rec(ctx, now->geom, before->geom, now->geom, before->geom, box, false, parts);
 }
 
 /* Each unit's share of the gained and lost parts (consumed), into the change rows. */
-static tc_status changes_per_unit(tc_ctx *ctx, const shared *sh, size_t d, diff_parts *pp,
+static tc_status changes_per_unit(tc_ctx *ctx, worker *w, size_t d, diff_parts *pp,
                                   tc_status st)
 {
+    const shared *sh = w->sh;
     tc_series *s = sh->s;
     const tc_regionset *rs = sh->rs;
     GEOSContextHandle_t h = ctx->geos;
@@ -342,13 +365,22 @@ static tc_status changes_per_unit(tc_ctx *ctx, const shared *sh, size_t d, diff_
             GEOSGeom_getExtent_r(h, parts.g[k], &px0, &py0, &px1, &py1);
             if (px0 > ux1 || px1 < ux0 || py0 > uy1 || py1 < uy0)
                 continue;
-            GEOSGeometry *x = GEOSIntersection_r(h, rs->units[u].land, parts.g[k]);
-            if (!x) {
+            if (!w->pland[u] && !(w->pland[u] = GEOSPrepare_r(h, rs->units[u].land))) {
                 st = tc__fail(ctx, TC_ERR_GEOMETRY, "series change: %s", ctx->geos_msg);
                 break;
             }
-            st = tc__geom_area_m2(ctx, x, &area, NULL);
-            GEOSGeom_destroy_r(h, x);
+            /* most changed parts lie inside one unit's land: no overlay needed */
+            if (GEOSPreparedContains_r(h, w->pland[u], parts.g[k]) == 1) {
+                st = tc__geom_area_m2(ctx, parts.g[k], &area, NULL);
+            } else if (GEOSPreparedIntersects_r(h, w->pland[u], parts.g[k]) == 1) {
+                GEOSGeometry *x = GEOSIntersection_r(h, rs->units[u].land, parts.g[k]);
+                if (!x) {
+                    st = tc__fail(ctx, TC_ERR_GEOMETRY, "series change: %s", ctx->geos_msg);
+                    break;
+                }
+                st = tc__geom_area_m2(ctx, x, &area, NULL);
+                GEOSGeom_destroy_r(h, x);
+            }
             if (parts.gained[k])
                 g += area;
             else
@@ -405,7 +437,8 @@ static void *work(void *arg)
         goto out;
     }
     const bool plain = sh->o->report.method == TC_METHOD_PLAIN;
-    if (!plain && !(memo = tc__memo_new(sh->rs->n))) {
+    w->pland = calloc(sh->rs->n ? sh->rs->n : 1, sizeof *w->pland);
+    if (!w->pland || (!plain && !(memo = tc__memo_new(sh->rs->n)))) {
         st = tc__fail(ctx, TC_ERR_NOMEM, "series: out of memory");
         goto out;
     }
@@ -429,10 +462,10 @@ static void *work(void *arg)
         if (d > 0 && (plain || !s->unchanged[d])) {
             if (!prev && (st = tc_snapshot_open(ctx, s->paths[d - 1], NULL, &prev)) != TC_OK)
                 break;
-            if ((st = changes(ctx, sh, d, cur, prev)) != TC_OK)
+            if ((st = changes(ctx, w, d, cur, prev)) != TC_OK)
                 break;
         } else if (d > 0) {
-            st = changes(ctx, sh, d, NULL, NULL);
+            st = changes(ctx, w, d, NULL, NULL);
         }
         if (cur) {
             tc_snapshot_free(prev);
@@ -446,6 +479,11 @@ static void *work(void *arg)
     if (st != TC_OK)
         snprintf(w->msg, sizeof w->msg, "%s", tc_ctx_errmsg(ctx));
 out:
+    for (size_t u = 0; w->pland && u < sh->rs->n; u++)
+        if (w->pland[u])
+            GEOSPreparedGeom_destroy_r(ctx->geos, w->pland[u]);
+    free(w->pland);
+    w->pland = NULL;
     w->st = st;
     tc_snapshot_free(cur);
     tc_snapshot_free(prev);
