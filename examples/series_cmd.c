@@ -295,7 +295,7 @@ int cmd_series(int argc, char **argv, bool front)
     options o;
     memset(&o, 0, sizeof o);
     o.sliver_width_m = TC_DEFAULT_SLIVER_WIDTH_M;
-    o.format = front ? FMT_CSV : FMT_CSV;
+    o.format = FMT_CSV; /* many rows: csv unless asked otherwise */
     int rc = parse_args(argc, argv, &o);
     if (rc)
         return rc;

@@ -68,7 +68,7 @@ static void usage(FILE *f)
         "  front_km: the line between controlled land and real gap inside Ukraine's\n"
         "  land, not the state border or the coast (docs/method.md).\n"
         "Output:\n"
-        "  --format table|csv|json   [table]\n"
+        "  --format table|csv|json   [report: table; series, front: csv]\n"
         "  --output FILE        write there (atomically) instead of standard output\n"
         "\n"
         "Columns: admin = area as drawn; land = clipped to the land mask; controlled =\n"
