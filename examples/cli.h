@@ -24,7 +24,7 @@ typedef struct options {
     double sliver_width_m;
     enum format format;
     /* series and front */
-    const char *from, *to, *archive;
+    const char *from, *to, *archive, *date_field, *layer;
     unsigned every_days, jobs;
     bool monthly, quiet, qa;
     bool plain; /* --method plain */

@@ -332,8 +332,14 @@ int cmd_series(int argc, char **argv, bool front)
         rc = usage_error("--from %s is after --to %s", o.from, o.to);
         goto done;
     }
-    if ((st = tc_archive_open(ctx, archive, &arch)) != TC_OK)
+    if (o.date_field) {
+        tc_open_opts lo = TC_OPEN_OPTS_INIT;
+        lo.layer_name = o.layer;
+        if ((st = tc_archive_open_layer(ctx, archive, &lo, o.date_field, &arch)) != TC_OK)
+            goto api_fail;
+    } else if ((st = tc_archive_open(ctx, archive, &arch)) != TC_OK) {
         goto api_fail;
+    }
     if ((st = open_regionset(ctx, &o, &in, &rs)) != TC_OK)
         goto api_fail;
     if ((rc = select_rows(ctx, rs, &o, &so.report, &idx)) != 0)

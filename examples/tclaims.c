@@ -56,6 +56,9 @@ static void usage(FILE *f)
         "  --no-cache           neither read nor write the cache\n"
         "Series and front (default: every snapshot of DIR/control/deepstate):\n"
         "  --archive DIR        directory of dated snapshot files (name_YYYYMMDD.ext)\n"
+        "  --archive SRC --date-field NAME [--layer NAME]\n"
+        "                       one layer (GeoPackage, PostGIS...) whose date field\n"
+        "                       splits it into snapshots\n"
         "  --from YYYY-MM-DD    first date      --to YYYY-MM-DD   last date\n"
         "  --every N            a snapshot, then the next at least N days later\n"
         "  --weekly             = --every 7     --monthly  the first snapshot of each month\n"
@@ -151,6 +154,8 @@ int parse_args(int argc, char **argv, options *o)
         } else if (!strcmp(a, "--from")) { VALUE(); o->from = v; }
         else if (!strcmp(a, "--to")) { VALUE(); o->to = v; }
         else if (!strcmp(a, "--archive")) { VALUE(); o->archive = v; }
+        else if (!strcmp(a, "--date-field")) { VALUE(); o->date_field = v; }
+        else if (!strcmp(a, "--layer")) { VALUE(); o->layer = v; }
         else if (!strcmp(a, "--weekly")) o->every_days = 7;
         else if (!strcmp(a, "--monthly")) o->monthly = true;
         else if (!strcmp(a, "--quiet")) o->quiet = true;
@@ -182,6 +187,8 @@ int parse_args(int argc, char **argv, options *o)
     if (o->control && o->date)
         return usage_error("--control and --date exclude each other");
     bool report = !strcmp(argv[1], "report");
+    if (o->date_field && !o->archive)
+        return usage_error("--date-field needs --archive SRC");
     if (report && (o->from || o->to || o->archive || o->every_days || o->monthly || o->qa))
         return usage_error("--from, --to, --archive, --every, --weekly, --monthly and --qa "
                            "belong to 'series' and 'front'");

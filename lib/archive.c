@@ -1,6 +1,9 @@
 /* Calendar dates and dated snapshot archives (a directory of dated vector files). */
 #include "tc_internal.h"
 
+#include <gdal.h>
+#include <ogr_api.h>
+
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
@@ -201,6 +204,8 @@ typedef struct archive_item {
     tc_date date;
     char *path; /* dir + "/" + name */
     const char *name; /* points into path */
+    char *layer;      /* layer entries: the layer's name, or NULL for the first */
+    char *where;      /* layer entries: the attribute filter of this date; else NULL */
 } archive_item;
 
 struct tc_archive {
@@ -241,8 +246,11 @@ void tc_archive_free(tc_archive *archive)
 {
     if (!archive)
         return;
-    for (size_t i = 0; i < archive->n; i++)
+    for (size_t i = 0; i < archive->n; i++) {
         free(archive->items[i].path);
+        free(archive->items[i].layer);
+        free(archive->items[i].where);
+    }
     free(archive->items);
     free(archive);
 }
@@ -290,6 +298,7 @@ static tc_status archive_scan(tc_ctx *ctx, const char *dir, DIR *dh, tc_archive 
             ar->items = items;
             cap = ncap;
         }
+        memset(&ar->items[ar->n], 0, sizeof ar->items[ar->n]);
         ar->items[ar->n].date = d;
         ar->items[ar->n].path = path;
         ar->items[ar->n].name = path + dir_len + add_slash;
@@ -399,5 +408,212 @@ tc_status tc_archive_find(tc_ctx *ctx, const tc_archive *archive, tc_date date, 
     if (gap != 0)
         tc__warn(ctx, "no snapshot for %s; using %s (%ld days earlier)", want, have, gap);
     *index = i;
+    return TC_OK;
+}
+
+const char *tc_archive_get_filter(const tc_archive *archive, size_t i)
+{
+    return (archive && i < archive->n) ? archive->items[i].where : NULL;
+}
+
+tc_status tc_archive_open_snapshot(tc_ctx *ctx, const tc_archive *archive, size_t i,
+                                   tc_snapshot **out)
+{
+    if (!ctx)
+        return TC_ERR_INVALID_ARG;
+    tc__clear(ctx);
+    if (!archive || !out || i >= archive->n)
+        return tc__fail(ctx, TC_ERR_INVALID_ARG, "archive snapshot: %s",
+                        archive && out ? "index out of range" : "NULL argument");
+    const archive_item *it = &archive->items[i];
+    tc_open_opts oo = TC_OPEN_OPTS_INIT;
+    oo.layer_name = it->layer;
+    oo.where = it->where;
+    return tc_snapshot_open(ctx, it->path, it->where ? &oo : NULL, out);
+}
+
+/* Sort, then refuse two entries for one date. */
+static tc_status archive_finish(tc_ctx *ctx, tc_archive *ar, const char *what)
+{
+    qsort(ar->items, ar->n, sizeof *ar->items, item_cmp);
+    for (size_t i = 1; i < ar->n; i++)
+        if (tc_date_cmp(ar->items[i - 1].date, ar->items[i].date) == 0) {
+            char d[DATE_TEXT_LEN];
+            date_text(ar->items[i].date, d);
+            return tc__fail(ctx, TC_ERR_FORMAT, "%s: two snapshots for %s", what, d);
+        }
+    return TC_OK;
+}
+
+tc_status tc_archive_new(tc_ctx *ctx, const char *const *paths, const tc_date *dates, size_t n,
+                         tc_archive **out)
+{
+    if (!ctx)
+        return TC_ERR_INVALID_ARG;
+    tc__clear(ctx);
+    if (!paths || !dates || !out || n == 0)
+        return tc__fail(ctx, TC_ERR_INVALID_ARG, "archive from list: %s",
+                        n == 0 ? "empty list" : "NULL argument");
+    for (size_t i = 0; i < n; i++) {
+        const char *why = date_problem(dates[i]);
+        if (!paths[i] || why)
+            return tc__fail(ctx, TC_ERR_INVALID_ARG, "archive from list: entry %zu: %s", i,
+                            paths[i] ? why : "NULL path");
+    }
+    tc_archive *ar = calloc(1, sizeof *ar);
+    if (ar)
+        ar->items = calloc(n, sizeof *ar->items);
+    if (!ar || !ar->items) {
+        free(ar);
+        return tc__fail(ctx, TC_ERR_NOMEM, "archive from list: out of memory");
+    }
+    tc_status st = TC_OK;
+    for (size_t i = 0; i < n && st == TC_OK; i++) {
+        archive_item *it = &ar->items[ar->n];
+        if (!(it->path = tc__strdup(paths[i]))) {
+            st = tc__fail(ctx, TC_ERR_NOMEM, "archive from list: out of memory");
+            break;
+        }
+        it->name = base_name(it->path);
+        it->date = dates[i];
+        ar->n++;
+    }
+    if (st == TC_OK)
+        st = archive_finish(ctx, ar, "archive from list");
+    if (st != TC_OK) {
+        tc_archive_free(ar);
+        return st;
+    }
+    *out = ar;
+    return TC_OK;
+}
+
+/* The date of one feature's field: an OGR date, or text in one of the two forms. */
+static bool field_date(OGRFeatureH f, int idx, tc_date *d)
+{
+    OGRFieldType t = OGR_Fld_GetType(OGR_F_GetFieldDefnRef(f, idx));
+    if (t == OFTDate || t == OFTDateTime) {
+        int y, m, dd, hh, mm, tz;
+        float ss;
+        if (!OGR_F_GetFieldAsDateTimeEx(f, idx, &y, &m, &dd, &hh, &mm, &ss, &tz))
+            return false;
+        *d = (tc_date){y, m, dd};
+        return date_problem(*d) == NULL;
+    }
+    const char *txt = OGR_F_GetFieldAsString(f, idx);
+    char buf[16];
+    size_t n = strlen(txt);
+    if (n < 8 || n > 10 + 15)
+        return false;
+    /* "YYYY-MM-DD", "YYYYMMDD", or a timestamp starting with the former */
+    snprintf(buf, sizeof buf, "%.*s", n >= 10 && txt[4] == '-' ? 10 : 8, txt);
+    if (!(n == 8 || n == 10 || (n > 10 && txt[4] == '-' && (txt[10] == 'T' || txt[10] == ' '))))
+        return false;
+    if (strlen(buf) == 10 && !(all_digits(buf, 4) && buf[4] == '-' && all_digits(buf + 5, 2) &&
+                               buf[7] == '-' && all_digits(buf + 8, 2)))
+        return false;
+    if (strlen(buf) == 8 && !all_digits(buf, 8))
+        return false;
+    int off = strlen(buf) == 10 ? 1 : 0;
+    *d = (tc_date){digits_value(buf, 4), digits_value(buf + 4 + off, 2),
+                   digits_value(buf + 6 + 2 * off, 2)};
+    return date_problem(*d) == NULL;
+}
+
+tc_status tc_archive_open_layer(tc_ctx *ctx, const char *path, const tc_open_opts *opts,
+                                const char *date_field, tc_archive **out)
+{
+    if (!ctx)
+        return TC_ERR_INVALID_ARG;
+    tc__clear(ctx);
+    if (!path || !date_field || !out)
+        return tc__fail(ctx, TC_ERR_INVALID_ARG, "archive layer: NULL argument");
+    tc__gdal_push(ctx);
+    tc_status st = TC_OK;
+    tc_archive *ar = NULL;
+    size_t cap = 0;
+    GDALDatasetH ds = GDALOpenEx(path, GDAL_OF_VECTOR | GDAL_OF_READONLY | GDAL_OF_VERBOSE_ERROR,
+                                 NULL, NULL, NULL);
+    OGRLayerH layer = NULL;
+    if (!ds)
+        st = tc__fail(ctx, TC_ERR_IO, "archive layer '%s': %s", path,
+                      tc__gdal_msg(ctx, "cannot open"));
+    else if (opts && opts->layer_name)
+        layer = GDALDatasetGetLayerByName(ds, opts->layer_name);
+    else if (GDALDatasetGetLayerCount(ds) > 0)
+        layer = GDALDatasetGetLayer(ds, 0);
+    if (st == TC_OK && !layer)
+        st = tc__fail(ctx, TC_ERR_FORMAT, "archive layer '%s': no layer %s%s", path,
+                      opts && opts->layer_name ? "named " : "",
+                      opts && opts->layer_name ? opts->layer_name : "");
+    int idx = layer ? OGR_FD_GetFieldIndex(OGR_L_GetLayerDefn(layer), date_field) : -1;
+    if (st == TC_OK && idx < 0)
+        st = tc__fail(ctx, TC_ERR_FORMAT, "archive layer '%s': no field '%s'", path, date_field);
+    if (st == TC_OK && (!(ar = calloc(1, sizeof *ar))))
+        st = tc__fail(ctx, TC_ERR_NOMEM, "archive layer: out of memory");
+    OGRFeatureH f;
+    if (st == TC_OK)
+        OGR_L_ResetReading(layer);
+    while (st == TC_OK && (f = OGR_L_GetNextFeature(layer)) != NULL) {
+        tc_date d;
+        bool set = OGR_F_IsFieldSetAndNotNull(f, idx);
+        if (set && !field_date(f, idx, &d)) {
+            st = tc__fail(ctx, TC_ERR_FORMAT, "archive layer '%s' feature %ld: '%s' is not a date",
+                          path, (long)OGR_F_GetFID(f), OGR_F_GetFieldAsString(f, idx));
+        } else if (set) {
+            bool seen = false;
+            for (size_t i = 0; i < ar->n && !seen; i++)
+                seen = tc_date_cmp(ar->items[i].date, d) == 0 &&
+                       strstr(ar->items[i].where, OGR_F_GetFieldAsString(f, idx)) != NULL;
+            if (!seen && ar->n == cap) {
+                size_t nc = cap ? 2 * cap : 64;
+                archive_item *ni = realloc(ar->items, nc * sizeof *ni);
+                if (!ni)
+                    st = tc__fail(ctx, TC_ERR_NOMEM, "archive layer: out of memory");
+                else
+                    ar->items = ni, cap = nc;
+            }
+            if (!seen && st == TC_OK) {
+                /* the filter names the field's own text, quotes doubled */
+                const char *raw = OGR_F_GetFieldAsString(f, idx);
+                size_t len = 2 * strlen(raw) + 2 * strlen(date_field) + 16;
+                archive_item *it = &ar->items[ar->n];
+                memset(it, 0, sizeof *it);
+                it->date = d;
+                it->path = tc__strdup(path);
+                it->layer = opts && opts->layer_name ? tc__strdup(opts->layer_name)
+                                                     : tc__strdup(OGR_L_GetName(layer));
+                it->where = malloc(len);
+                ar->n++;
+                if (!it->path || !it->layer || !it->where) {
+                    st = tc__fail(ctx, TC_ERR_NOMEM, "archive layer: out of memory");
+                } else {
+                    char *w = it->where;
+                    w += sprintf(w, "\"");
+                    for (const char *c = date_field; *c; c++)
+                        w += sprintf(w, *c == '"' ? "\"\"" : "%c", *c);
+                    w += sprintf(w, "\" = '");
+                    for (const char *c = raw; *c; c++)
+                        w += sprintf(w, *c == '\'' ? "''" : "%c", *c);
+                    sprintf(w, "'");
+                    it->name = it->layer;
+                }
+            }
+        }
+        OGR_F_Destroy(f);
+    }
+    if (ds)
+        GDALClose(ds);
+    tc__gdal_pop();
+    if (st == TC_OK && ar->n == 0)
+        st = tc__fail(ctx, TC_ERR_NOT_FOUND, "archive layer '%s': no feature has a date in '%s'",
+                      path, date_field);
+    if (st == TC_OK)
+        st = archive_finish(ctx, ar, path);
+    if (st != TC_OK) {
+        tc_archive_free(ar);
+        return st;
+    }
+    *out = ar;
     return TC_OK;
 }

@@ -216,6 +216,11 @@ tc_status tc__ogr_read(tc_ctx *ctx, const char *path, tc__read_opts *ro, tc__fea
         }
         layer = GDALDatasetGetLayer(ds, 0);
     }
+    if (oo && oo->where && OGR_L_SetAttributeFilter(layer, oo->where) != OGRERR_NONE) {
+        st = tc__fail(ctx, TC_ERR_FORMAT, "open '%s': bad attribute filter \"%s\": %s", path,
+                      oo->where, tc__gdal_msg(ctx, "rejected by OGR"));
+        goto done;
+    }
     OGRFeatureDefnH defn = OGR_L_GetLayerDefn(layer);
     int code_idx = -1, name_idx = -1;
     if (ro->want_fields) {

@@ -150,6 +150,7 @@ static tc_status select_dates(tc_ctx *ctx, const tc_archive *a, const tc_series_
 typedef struct shared {
     tc_series *s;
     const tc_regionset *rs;
+    const tc_archive *arch;
     const tc_series_opts *o;
     atomic_size_t done;
     atomic_int finished;
@@ -447,7 +448,7 @@ static void *work(void *arg)
         if (reuse) {
             copy_date(s, d, d - 1); /* the same bytes: the same figures */
         } else {
-            if ((st = tc_snapshot_open(ctx, s->paths[d], NULL, &cur)) != TC_OK)
+            if ((st = tc_archive_open_snapshot(ctx, sh->arch, s->arch[d], &cur)) != TC_OK)
                 break;
             tc_report *rep = NULL;
             if ((st = tc__report_compute(ctx, sh->rs, cur, &sh->o->report, memo, &rep)) != TC_OK)
@@ -460,7 +461,8 @@ static void *work(void *arg)
             }
         }
         if (d > 0 && (plain || !s->unchanged[d])) {
-            if (!prev && (st = tc_snapshot_open(ctx, s->paths[d - 1], NULL, &prev)) != TC_OK)
+            if (!prev &&
+                (st = tc_archive_open_snapshot(ctx, sh->arch, s->arch[d - 1], &prev)) != TC_OK)
                 break;
             if ((st = changes(ctx, w, d, cur, prev)) != TC_OK)
                 break;
@@ -545,11 +547,14 @@ tc_status tc_series_new(tc_ctx *ctx, const tc_regionset *rs, const tc_archive *a
     for (size_t d = 0; d < s->n_dates && st == TC_OK; d++) {
         s->dates[d] = tc_archive_get_date(archive, s->arch[d]);
         s->paths[d] = tc_archive_get_path(archive, s->arch[d]);
+        if (tc_archive_get_filter(archive, s->arch[d]))
+            continue; /* dates of one layer share a file: never "unchanged" by its bytes */
         char hex[65];
         if ((st = tc__sha256_file(ctx, s->paths[d], hex)) != TC_OK)
             break;
         tc__sha256(hex, 64, s->sha[d]); /* a digest of the digest: equal iff equal */
-        s->unchanged[d] = d > 0 && memcmp(s->sha[d], s->sha[d - 1], 32) == 0;
+        s->unchanged[d] = d > 0 && !tc_archive_get_filter(archive, s->arch[d - 1]) &&
+                          memcmp(s->sha[d], s->sha[d - 1], 32) == 0;
     }
     if (st != TC_OK) {
         tc_series_free(s);
@@ -563,7 +568,7 @@ tc_status tc_series_new(tc_ctx *ctx, const tc_regionset *rs, const tc_archive *a
         jobs = s->n_dates;
     if (jobs > 64)
         jobs = 64;
-    shared sh = {.s = s, .rs = rs, .o = o};
+    shared sh = {.s = s, .rs = rs, .arch = archive, .o = o};
     atomic_init(&sh.done, 0);
     atomic_init(&sh.finished, 0);
     worker *w = calloc(jobs, sizeof *w);

@@ -279,6 +279,87 @@ static void test_series_front_line(void **state)
     syn_close(&s);
 }
 
+/* Other archive sources: one layer with a date field (here a GeoJSON with a "day"
+ * property; a GeoPackage or PostGIS table reads the same through OGR), and an explicit
+ * list; both give the series of the dated directory. */
+static void test_series_layer_and_list_archives(void **state)
+{
+    tc_ctx *ctx = *state;
+    syn s;
+    syn_open(ctx, &s);
+    char path[4200];
+    snprintf(path, sizeof path, "%s/history.geojson", syn_dir);
+    const double frac[3] = {0.10, 0.20, 0.15};
+    const char *day[3] = {"2025-01-01", "2025-01-02", "20250103"}; /* both text forms */
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("{\"type\":\"FeatureCollection\",\"features\":[", f);
+    for (int k = 0; k < 3; k++)
+        for (int half = 0; half < 2; half++) /* two features a day: their union counts */
+            fprintf(f, "%s{\"type\":\"Feature\",\"properties\":{\"day\":\"%s\"},"
+                       "\"geometry\":{\"type\":\"Polygon\",\"coordinates\":[[[36,%d],"
+                       "[%.6f,%d],[%.6f,%d],[36,%d],[36,%d]]]}}",
+                    k || half ? "," : "", day[k], 46 + 2 * half, 37 + frac[k], 46 + 2 * half,
+                    37 + frac[k], 47 + 2 * half + (half ? 0 : 1), 47 + 2 * half + (half ? 0 : 1),
+                    46 + 2 * half);
+    fputs("]}", f);
+    fclose(f);
+
+    tc_archive *layer = NULL, *list = NULL;
+    assert_tc_ok(ctx, tc_archive_open_layer(ctx, path, NULL, "day", &layer));
+    assert_int_equal(tc_archive_count(layer), 3);
+    assert_int_equal(tc_archive_get_date(layer, 2).day, 3);
+    assert_non_null(tc_archive_get_filter(layer, 0));
+    const char *paths[3];
+    char p[3][4200];
+    tc_date dates[3];
+    for (int k = 0; k < 3; k++) {
+        snprintf(p[k], sizeof p[k], "%s/arch/snap_2025010%d.geojson", syn_dir, 3 - k);
+        paths[k] = p[k]; /* given out of order: the archive sorts */
+        dates[k] = (tc_date){2025, 1, 3 - k};
+    }
+    assert_tc_ok(ctx, tc_archive_new(ctx, paths, dates, 3, &list));
+    assert_null(tc_archive_get_filter(list, 0));
+
+    tc_series_opts o = all_units();
+    o.to = (tc_date){2025, 1, 3};
+    tc_series *a = NULL, *b = NULL, *c = NULL;
+    assert_tc_ok(ctx, tc_series_new(ctx, s.rs, s.arch, &o, &a));
+    assert_tc_ok(ctx, tc_series_new(ctx, s.rs, layer, &o, &b));
+    assert_tc_ok(ctx, tc_series_new(ctx, s.rs, list, &o, &c));
+    assert_int_equal(tc_series_count(a), 3);
+    assert_int_equal(tc_series_count(b), 3);
+    assert_int_equal(tc_series_count(c), 3);
+    for (size_t d = 0; d < 3; d++)
+        for (size_t r = 0; r < tc_series_row_count(a); r++) {
+            tc_areas x, y, z;
+            assert_tc_ok(ctx, tc_series_get_areas(a, d, r, &x));
+            assert_tc_ok(ctx, tc_series_get_areas(b, d, r, &y));
+            assert_tc_ok(ctx, tc_series_get_areas(c, d, r, &z));
+            /* the layer's two half-features per day are unioned: the same land, to the
+             * rounding of that union (1e-12) */
+            assert_close(y.controlled_m2, x.controlled_m2, 1e-12);
+            assert_true(z.controlled_m2 == x.controlled_m2);
+        }
+    tc_series_free(a);
+    tc_series_free(b);
+    tc_series_free(c);
+
+    /* failures: no such field, a value that is not a date, duplicate dates in a list */
+    tc_archive *bad = NULL;
+    assert_tc_fails(ctx, tc_archive_open_layer(ctx, path, NULL, "nope", &bad), TC_ERR_FORMAT);
+    char regions[4200];
+    snprintf(regions, sizeof regions, "%s/regions.json", syn_dir);
+    assert_tc_fails(ctx, tc_archive_open_layer(ctx, regions, NULL, "shapeName", &bad),
+                    TC_ERR_FORMAT);
+    dates[1] = dates[0];
+    assert_tc_fails(ctx, tc_archive_new(ctx, paths, dates, 3, &bad), TC_ERR_FORMAT);
+    assert_null(bad);
+    tc_archive_free(layer);
+    tc_archive_free(list);
+    syn_close(&s);
+}
+
 /* ---- the real archive ---- */
 
 static void test_series_real_equals_report_and_jobs(void **state)
@@ -336,6 +417,7 @@ int main(void)
         cmocka_unit_test(test_series_changes_follow_the_front),
         cmocka_unit_test(test_series_synthetic_equals_report),
         cmocka_unit_test(test_series_front_line),
+        cmocka_unit_test(test_series_layer_and_list_archives),
         cmocka_unit_test(test_series_real_equals_report_and_jobs),
     };
     return cmocka_run_group_tests_name("series", tests, syn_setup, syn_teardown);

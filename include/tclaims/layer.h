@@ -24,10 +24,12 @@ typedef struct tc_open_opts {
     const char *layer_name; /**< NULL: the first layer                          */
     const char *code_field; /**< NULL: auto-detect (shapeISO, ISO, iso_3166_2...) */
     const char *name_field; /**< NULL: auto-detect (shapeName, NAME_1, ADM1_EN...) */
+    const char *where;      /**< NULL: every feature; else an OGR SQL attribute filter,
+                                 e.g. "day = '2025-09-01'" */
 } tc_open_opts;
 
 #define TC_OPEN_OPTS_VERSION 1
-#define TC_OPEN_OPTS_INIT {TC_OPEN_OPTS_VERSION, NULL, NULL, NULL}
+#define TC_OPEN_OPTS_INIT {TC_OPEN_OPTS_VERSION, NULL, NULL, NULL, NULL}
 
 typedef struct tc_layer tc_layer;
 typedef struct tc_region tc_region;

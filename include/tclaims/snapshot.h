@@ -108,6 +108,55 @@ typedef struct tc_archive tc_archive;
  */
 TC_API TC_NODISCARD tc_status tc_archive_open(tc_ctx *ctx, const char *dir, tc_archive **out);
 
+/**
+ * @brief An archive made of the dates of one layer: every distinct value of
+ *        @p date_field (an OGR Date/DateTime field, or text "YYYY-MM-DD" or
+ *        "YYYYMMDD") is one snapshot, the layer's features of that date.
+ *
+ * For a GeoPackage or PostGIS table that keeps its history in one layer.
+ *
+ * @param[in]  path       the source (file path or GDAL connection string); copied
+ * @param[in]  opts       NULL: the first layer; layer_name picks one (copied)
+ * @param[in]  date_field name of the date field
+ * @param[out] out        owned; free with tc_archive_free()
+ * @return TC_OK, TC_ERR_INVALID_ARG, TC_ERR_NOMEM, TC_ERR_IO (cannot open),
+ *         TC_ERR_FORMAT (no such layer or field, or a value that is not a date),
+ *         TC_ERR_NOT_FOUND (no feature with a date)
+ * @since 0.1
+ */
+TC_API TC_NODISCARD tc_status tc_archive_open_layer(tc_ctx *ctx, const char *path,
+                                                    const tc_open_opts *opts,
+                                                    const char *date_field, tc_archive **out);
+
+/**
+ * @brief An archive from an explicit list of snapshot files and their dates.
+ * @param[in]  paths  n paths (copied)
+ * @param[in]  dates  n dates, valid, all different (any order: the archive sorts them)
+ * @param[out] out    owned; free with tc_archive_free()
+ * @return TC_OK, TC_ERR_INVALID_ARG (NULL, n == 0, an impossible date),
+ *         TC_ERR_FORMAT (two entries for one date), TC_ERR_NOMEM
+ * @since 0.1
+ */
+TC_API TC_NODISCARD tc_status tc_archive_new(tc_ctx *ctx, const char *const *paths,
+                                             const tc_date *dates, size_t n, tc_archive **out);
+
+/**
+ * @brief Load the snapshot of entry @p i (a file, or a layer's features of one date).
+ * @param[out] out owned; free with tc_snapshot_free()
+ * @return TC_OK, TC_ERR_INVALID_ARG (NULL or @p i out of range), and the statuses of
+ *         tc_snapshot_open()
+ * @since 0.1
+ */
+TC_API TC_NODISCARD tc_status tc_archive_open_snapshot(tc_ctx *ctx, const tc_archive *archive,
+                                                       size_t i, tc_snapshot **out);
+
+/**
+ * @brief The attribute filter that selects entry @p i in its layer, or NULL when the
+ *        entry is a whole file; borrowed.
+ * @since 0.1
+ */
+TC_API const char *tc_archive_get_filter(const tc_archive *archive, size_t i);
+
 /** @brief Free an archive; NULL is a no-op. @since 0.1 */
 TC_API void tc_archive_free(tc_archive *archive);
 
