@@ -21,13 +21,22 @@ tc_status tc_ring_area_m2(tc_ctx *ctx, const double *lon_deg, const double *lat_
             fabs(lon_deg[i]) > 540.0)
             return tc__fail(ctx, TC_ERR_INVALID_ARG, "ring area: vertex %zu (%g, %g) out of range",
                             i, lon_deg[i], lat_deg[i]);
+    /* walk the ring counter-clockwise in the lon/lat plane (its inside as GEOS sees it) and
+     * take the unsigned area: correct beyond half the ellipsoid too (see geom.c) */
+    double twice = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t k = (i + 1) % n;
+        twice += lon_deg[i] * lat_deg[k] - lon_deg[k] * lat_deg[i];
+    }
     struct geod_polygon p;
     geod_polygon_init(&p, 0);
-    for (size_t i = 0; i < n; i++)
-        geod_polygon_addpoint(&ctx->geod, &p, lat_deg[i], lon_deg[i]);
+    for (size_t i = 0; i < n; i++) {
+        size_t k = twice >= 0 ? i : n - 1 - i;
+        geod_polygon_addpoint(&ctx->geod, &p, lat_deg[k], lon_deg[k]);
+    }
     double a = 0.0;
-    geod_polygon_compute(&ctx->geod, &p, 0, 1, &a, NULL);
-    *area_m2 = fabs(a);
+    geod_polygon_compute(&ctx->geod, &p, 0, 0, &a, NULL);
+    *area_m2 = a;
     return TC_OK;
 }
 

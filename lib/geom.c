@@ -22,10 +22,30 @@ static tc_status ring_area(tc_ctx *ctx, const GEOSGeometry *ring, double *area, 
     double *x = ctx->scratch, *y = ctx->scratch + n;
     if (!GEOSCoordSeq_copyToArrays_r(h, seq, x, y, NULL, NULL))
         return tc__fail(ctx, TC_ERR_GEOMETRY, "area: cannot copy ring: %s", ctx->geos_msg);
+    /* A ring over every longitude that reaches a pole (a "whole globe" box) has no
+     * definite inside on the ellipsoid: overlays use it fine, areas cannot. */
+    double x0, y0, x1, y1;
+    if (GEOSGeom_getExtent_r(h, ring, &x0, &y0, &x1, &y1) && x0 <= -180 && x1 >= 180 &&
+        (y0 <= -90 || y1 >= 90))
+        return tc__fail(ctx, TC_ERR_GEOMETRY,
+                        "area: a ring covers every longitude and reaches a pole: its inside "
+                        "on the ellipsoid is ambiguous (the whole globe?); clip it to the "
+                        "area of interest");
+    /* The inside is the overlay's: left of the ring when it runs counter-clockwise in the
+     * lon/lat plane. Walked that way, the unsigned geodesic area ([0, whole ellipsoid)) is
+     * the inside even when it exceeds half the ellipsoid, where fabs() of the signed area
+     * would give the complement. */
+    char ccw = 1;
+    GEOSCoordSeq_isCCW_r(h, seq, &ccw);
+    struct geod_polygon poly;
+    geod_polygon_init(&poly, 0);
+    for (unsigned int i = 0; i + 1 < n; i++) { /* the closing vertex repeats the first */
+        unsigned int k = ccw ? i : n - 1 - i;
+        geod_polygon_addpoint(&ctx->geod, &poly, y[k], x[k]);
+    }
     double a = 0.0, p = 0.0;
-    /* the closing vertex repeats the first: pass n-1 distinct vertices (lat, lon order) */
-    geod_polygonarea(&ctx->geod, y, x, (int)(n - 1), &a, &p);
-    *area = fabs(a);
+    geod_polygon_compute(&ctx->geod, &poly, 0, 0, &a, &p);
+    *area = a;
     *perim = p;
     return TC_OK;
 }
@@ -181,6 +201,60 @@ GEOSGeometry *tc__geom_polygonal(tc_ctx *ctx, const GEOSGeometry *g, size_t *dro
     return out;
 }
 
+/* A copy of polygonal g without the holes that do not touch their shell's polygon. */
+static GEOSGeometry *drop_outside_holes(tc_ctx *ctx, const GEOSGeometry *g, size_t *dropped)
+{
+    GEOSContextHandle_t h = ctx->geos;
+    int type = GEOSGeomTypeId_r(h, g);
+    if (type == GEOS_MULTIPOLYGON || type == GEOS_GEOMETRYCOLLECTION) {
+        int n = GEOSGetNumGeometries_r(h, g);
+        GEOSGeometry **parts = calloc((size_t)(n > 0 ? n : 1), sizeof *parts);
+        int k = 0;
+        for (; parts && k < n; k++)
+            if (!(parts[k] = drop_outside_holes(ctx, GEOSGetGeometryN_r(h, g, k), dropped)))
+                break;
+        GEOSGeometry *out = parts && k == n
+                                ? GEOSGeom_createCollection_r(h, type, parts, (unsigned)n)
+                                : NULL;
+        if (!out)
+            for (int i = 0; parts && i < k; i++)
+                GEOSGeom_destroy_r(h, parts[i]);
+        free(parts);
+        return out;
+    }
+    int nh = type == GEOS_POLYGON ? GEOSGetNumInteriorRings_r(h, g) : 0;
+    if (nh <= 0)
+        return GEOSGeom_clone_r(h, g);
+    GEOSGeometry *shell = GEOSGeom_createPolygon_r(
+        h, GEOSGeom_clone_r(h, GEOSGetExteriorRing_r(h, g)), NULL, 0);
+    GEOSGeometry **keep = calloc((size_t)nh, sizeof *keep);
+    unsigned nk = 0;
+    bool ok = shell && keep;
+    for (int i = 0; ok && i < nh; i++) {
+        const GEOSGeometry *ring = GEOSGetInteriorRingN_r(h, g, i);
+        GEOSGeometry *hp = GEOSGeom_createPolygon_r(h, GEOSGeom_clone_r(h, ring), NULL, 0);
+        char disjoint = hp ? GEOSDisjoint_r(h, hp, shell) : 2;
+        if (hp)
+            GEOSGeom_destroy_r(h, hp);
+        if (disjoint == 1)
+            (*dropped)++;
+        else if (!(keep[nk++] = GEOSGeom_clone_r(h, ring)))
+            ok = false;
+    }
+    GEOSGeometry *out = NULL;
+    if (ok)
+        out = GEOSGeom_createPolygon_r(h, GEOSGeom_clone_r(h, GEOSGetExteriorRing_r(h, g)), keep,
+                                       nk);
+    else
+        for (unsigned i = 0; i < nk; i++)
+            if (keep[i])
+                GEOSGeom_destroy_r(h, keep[i]);
+    free(keep);
+    if (shell)
+        GEOSGeom_destroy_r(h, shell);
+    return out;
+}
+
 GEOSGeometry *tc__geom_make_valid(tc_ctx *ctx, const GEOSGeometry *g, const char *what,
                                   tc_status *status)
 {
@@ -190,14 +264,21 @@ GEOSGeometry *tc__geom_make_valid(tc_ctx *ctx, const GEOSGeometry *g, const char
     if (valid == 1)
         return GEOSGeom_clone_r(h, g);
     char *reason = GEOSisValidReason_r(h, g);
+    /* A hole lying outside its shell cuts nothing away; GEOS 3.11's structure method would
+     * return it as land of its own. Drop such holes first (the warning says so). */
+    size_t dropped_holes = 0;
+    GEOSGeometry *pruned = drop_outside_holes(ctx, g, &dropped_holes);
     GEOSMakeValidParams *params = GEOSMakeValidParams_create_r(h);
     GEOSGeometry *fixed = NULL, *poly = NULL;
-    if (params) {
+    if (params && pruned) {
         GEOSMakeValidParams_setMethod_r(h, params, GEOS_MAKE_VALID_STRUCTURE);
         GEOSMakeValidParams_setKeepCollapsed_r(h, params, 0);
-        fixed = GEOSMakeValidWithParams_r(h, g, params);
-        GEOSMakeValidParams_destroy_r(h, params);
+        fixed = GEOSMakeValidWithParams_r(h, pruned, params);
     }
+    if (params)
+        GEOSMakeValidParams_destroy_r(h, params);
+    if (pruned)
+        GEOSGeom_destroy_r(h, pruned);
     size_t dropped = 0;
     if (fixed)
         poly = tc__geom_polygonal(ctx, fixed, &dropped);
@@ -210,10 +291,11 @@ GEOSGeometry *tc__geom_make_valid(tc_ctx *ctx, const GEOSGeometry *g, const char
         /* the raw rings' area: shells minus holes as drawn, before noding */
         if (tc__geom_area_m2(ctx, g, &before, NULL) == TC_OK &&
             tc__geom_area_m2(ctx, poly, &after, NULL) == TC_OK)
-            tc__warn(ctx, "%s: invalid geometry (%s) repaired with make-valid; area %.6g km2 -> "
-                          "%.6g km2 (change %+.6g km2)",
-                     what, reason ? reason : "?", before / 1e6, after / 1e6,
-                     (after - before) / 1e6);
+            tc__warn(ctx, "%s: invalid geometry (%s) repaired with make-valid%s; area %.6g km2 "
+                          "-> %.6g km2 (change %+.6g km2)",
+                     what, reason ? reason : "?",
+                     dropped_holes ? ", holes outside their shell dropped" : "", before / 1e6,
+                     after / 1e6, (after - before) / 1e6);
     }
     if (reason)
         GEOSFree_r(h, reason);
@@ -287,4 +369,13 @@ void tc__geom_warm(tc_ctx *ctx, const GEOSGeometry *g)
         for (int i = 0; i < n; i++)
             tc__geom_warm(ctx, GEOSGetGeometryN_r(h, g, i));
     }
+}
+
+tc_status tc__geom_planar_length_deg(tc_ctx *ctx, const GEOSGeometry *g, double *length_deg)
+{
+    double len = 0;
+    if (!GEOSLength_r(ctx->geos, g, &len))
+        return tc__fail(ctx, TC_ERR_GEOMETRY, "length: %s", ctx->geos_msg);
+    *length_deg = len;
+    return TC_OK;
 }

@@ -84,7 +84,8 @@ static const char *geom_type_name(OGRwkbGeometryType t)
 
 /* Convert one OGR geometry to a valid polygonal GEOS geometry in WGS84. */
 static tc_status convert(tc_ctx *ctx, const char *what, OGRGeometryH og, PJ *P, bool has_srs,
-                         const char *path, double densify_deg, GEOSGeometry **out)
+                         const char *path, double densify_deg, double *added,
+                         GEOSGeometry **out)
 {
     GEOSContextHandle_t h = ctx->geos;
     *out = NULL;
@@ -164,6 +165,18 @@ static tc_status convert(tc_ctx *ctx, const char *what, OGRGeometryH og, PJ *P, 
     /* Edges are geodesics for area but straight lines in lon/lat for GEOS's planar overlay.
      * Densifying long edges makes the two agree, so that overlay pieces add up to their
      * parent on the ellipsoid (docs/method.md, "Edges"). */
+    /* a few long edges can ask for millions of vertices: refuse rather than hang */
+    double len = 0;
+    if (tc__geom_planar_length_deg(ctx, valid, &len) == TC_OK)
+        *added += len / densify_deg; /* an upper bound on the vertices densifying adds */
+    if (*added > TC__MAX_DENSIFY_VERTICES) {
+        GEOSGeom_destroy_r(h, valid);
+        st = tc__fail(ctx, TC_ERR_GEOMETRY,
+                      "%s: the rings up to here are too long to keep to edges of %g degrees "
+                      "(over %d added vertices); simplify or clip the source",
+                      what, densify_deg, TC__MAX_DENSIFY_VERTICES);
+        goto done;
+    }
     poly = tc__as_multi_take(ctx, GEOSDensify_r(h, valid, densify_deg));
     GEOSGeom_destroy_r(h, valid);
     if (!poly)
@@ -280,7 +293,8 @@ tc_status tc__ogr_read(tc_ctx *ctx, const char *path, tc__read_opts *ro, tc__fea
         }
         GEOSGeometry *g = NULL;
         st = convert(ctx, what, og, P, srs != NULL, path,
-                     ro->densify_deg > 0 ? ro->densify_deg : TC__MAX_EDGE_DEG, &g);
+                     ro->densify_deg > 0 ? ro->densify_deg : TC__MAX_EDGE_DEG,
+                     &ro->densify_added, &g);
         if (st == TC_OK)
             st = fn(ctx, user, fid, code, name, g); /* takes g */
         OGR_F_Destroy(f);

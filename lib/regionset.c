@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #define CACHE_MAGIC "TCLAIMS-REGIONSET\n"
-#define CACHE_FORMAT 1u
+#define CACHE_FORMAT 2u /* 2: SHA-256 of the content at the end */
 
 static void free_units(tc_ctx *ctx, tc__unit *u, size_t n)
 {
@@ -309,6 +309,11 @@ static void cache_write(tc_ctx *ctx, const tc_regionset *rs, const char *dir, co
     for (size_t i = 0; i < nw; i++)
         put_str(&b, tc_ctx_get_warning(ctx, first_warning + i));
     put(&b, CACHE_MAGIC, strlen(CACHE_MAGIC)); /* trailer: detects truncation */
+    if (!b.nomem) { /* and a digest of everything before it: detects any other damage */
+        unsigned char digest[32];
+        tc__sha256(b.p, b.n, digest);
+        put(&b, digest, sizeof digest);
+    }
     GEOSWKBWriter_destroy_r(ctx->geos, w);
     if (b.nomem) {
         free(b.p);
@@ -401,6 +406,14 @@ static bool cache_read(tc_ctx *ctx, tc_regionset *rs, const char *file, const ch
     fclose(f);
     if (!data)
         return false;
+    unsigned char digest[32];
+    if (n < 32 || (tc__sha256(data, n - 32, digest), memcmp(digest, data + n - 32, 32) != 0)) {
+        if (n >= 32)
+            tc__warn(ctx, "cache '%s' is damaged (checksum mismatch); rebuilt", file);
+        free(data);
+        return false;
+    }
+    n -= 32;
     rbuf r = {data, n, 0, false};
     GEOSWKBReader *rd = GEOSWKBReader_create_r(ctx->geos);
     const size_t ml = strlen(CACHE_MAGIC);

@@ -26,6 +26,9 @@
  * figure by more than 0.003 km2 against 0.002 and keeps a DeepState snapshot at 6,800
  * vertices instead of 27,500 (docs/method.md). */
 #define TC__SNAP_EDGE_DEG 0.01
+/* Densifying one source may add at most this many vertices (a guard against a tiny file
+ * of huge edges; Ukraine's boundary file needs about 300,000 in all). */
+#define TC__MAX_DENSIFY_VERTICES 5000000
 #define TC__STR_(x) #x
 #define TC__STR(x) TC__STR_(x)
 
@@ -66,6 +69,8 @@ char *tc__strdup(const char *s);
  * polygonal GEOS geometry (Polygon, MultiPolygon, GeometryCollection). */
 tc_status tc__geom_area_m2(tc_ctx *ctx, const GEOSGeometry *g, double *area_m2,
                            double *perimeter_m);
+/* Total planar length (degrees) of every ring or line of g. */
+tc_status tc__geom_planar_length_deg(tc_ctx *ctx, const GEOSGeometry *g, double *length_deg);
 /* Geodesic length (m) of the linear parts of g (LineString, MultiLineString, collections). */
 tc_status tc__geom_length_m(tc_ctx *ctx, const GEOSGeometry *g, double *length_m);
 /* Compute every envelope of g and its parts now, so that later read-only use from several
@@ -93,6 +98,7 @@ typedef struct tc__read_opts {
     bool want_fields;          /* detect the code/name fields */
     bool allow_empty;          /* an empty layer is not an error */
     double densify_deg;        /* longest edge kept, degrees; 0: TC__MAX_EDGE_DEG */
+    double densify_added;      /* vertices densifying has added so far (whole source) */
     char code_field[128];      /* out: detected field names */
     char name_field[128];
 } tc__read_opts;
