@@ -21,6 +21,21 @@ tc_status tc_ring_area_m2(tc_ctx *ctx, const double *lon_deg, const double *lat_
             fabs(lon_deg[i]) > 540.0)
             return tc__fail(ctx, TC_ERR_INVALID_ARG, "ring area: vertex %zu (%g, %g) out of range",
                             i, lon_deg[i], lat_deg[i]);
+    double x0 = lon_deg[0], x1 = lon_deg[0], y0 = lat_deg[0], y1 = lat_deg[0];
+    for (size_t i = 1; i < n; i++) {
+        x0 = fmin(x0, lon_deg[i]), x1 = fmax(x1, lon_deg[i]);
+        y0 = fmin(y0, lat_deg[i]), y1 = fmax(y1, lat_deg[i]);
+    }
+    if (x1 - x0 < 180 && y1 - y0 < 90) { /* under half the ellipsoid: |signed| (geom.c) */
+        struct geod_polygon q;
+        geod_polygon_init(&q, 0);
+        for (size_t i = 0; i < n; i++)
+            geod_polygon_addpoint(&ctx->geod, &q, lat_deg[i], lon_deg[i]);
+        double s = 0.0;
+        geod_polygon_compute(&ctx->geod, &q, 0, 1, &s, NULL);
+        *area_m2 = fabs(s);
+        return TC_OK;
+    }
     /* walk the ring counter-clockwise in the lon/lat plane (its inside as GEOS sees it) and
      * take the unsigned area: correct beyond half the ellipsoid too (see geom.c) */
     double twice = 0;

@@ -31,10 +31,20 @@ static tc_status ring_area(tc_ctx *ctx, const GEOSGeometry *ring, double *area, 
                         "area: a ring covers every longitude and reaches a pole: its inside "
                         "on the ellipsoid is ambiguous (the whole globe?); clip it to the "
                         "area of interest");
-    /* The inside is the overlay's: left of the ring when it runs counter-clockwise in the
-     * lon/lat plane. Walked that way, the unsigned geodesic area ([0, whole ellipsoid)) is
-     * the inside even when it exceeds half the ellipsoid, where fabs() of the signed area
-     * would give the complement. */
+    double a = 0.0, p = 0.0;
+    if (x1 - x0 < 180 && y1 - y0 < 90) {
+        /* Inside a box that small the area is under half the ellipsoid: |signed area| is
+         * it, whatever the winding (and robust for flat or self-touching rings, whose
+         * planar winding means nothing). */
+        geod_polygonarea(&ctx->geod, y, x, (int)(n - 1), &a, &p);
+        *area = fabs(a);
+        *perim = p;
+        return TC_OK;
+    }
+    /* A larger ring may enclose more than half the ellipsoid, where fabs() of the signed
+     * area would give the complement. Its inside is the overlay's: left of the ring when
+     * it runs counter-clockwise in the lon/lat plane; walked that way, the unsigned area
+     * ([0, whole ellipsoid)) is the inside. */
     char ccw = 1;
     GEOSCoordSeq_isCCW_r(h, seq, &ccw);
     struct geod_polygon poly;
@@ -43,7 +53,6 @@ static tc_status ring_area(tc_ctx *ctx, const GEOSGeometry *ring, double *area, 
         unsigned int k = ccw ? i : n - 1 - i;
         geod_polygon_addpoint(&ctx->geod, &poly, y[k], x[k]);
     }
-    double a = 0.0, p = 0.0;
     geod_polygon_compute(&ctx->geod, &poly, 0, 0, &a, &p);
     *area = a;
     *perim = p;

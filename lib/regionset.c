@@ -437,8 +437,11 @@ static bool cache_read(tc_ctx *ctx, tc_regionset *rs, const char *file, const ch
         ok = !r.bad && u->code && u->name && u->land && u->strip;
     }
     uint32_t nw = ok ? get_u32(&r) : 0;
+    ok = ok && nw < 100000; /* checked before anything is allocated for them */
     char **warn = ok ? calloc(nw ? nw : 1, sizeof *warn) : NULL;
-    ok = ok && warn && nw < 100000;
+    ok = ok && warn;
+    if (!warn)
+        nw = 0; /* nothing to free below */
     for (uint32_t i = 0; ok && i < nw; i++)
         ok = (warn[i] = get_str(&r)) != NULL;
     const void *trailer = ok ? take(&r, ml) : NULL;
