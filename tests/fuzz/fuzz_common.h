@@ -1,0 +1,175 @@
+/* Shared helpers of the libFuzzer targets (tests/fuzz/fuzz_*.c).
+ *
+ * Every target is main-less: libFuzzer calls LLVMFuzzerTestOneInput() once per input.
+ * The library is linked statically from tests/fuzz/meson.build, built with ASan, UBSan
+ * and -fsanitize=fuzzer-no-link, so coverage guides the mutations through our code.
+ *
+ * A target aborts (FUZZ_CHECK) when the library returns TC_OK with a number that cannot
+ * be right (negative or non-finite area, a date that is not a date...): the fuzzers look
+ * for "silent nonsense" as well as for crashes, leaks and undefined behaviour. */
+#ifndef TC_FUZZ_COMMON_H
+#define TC_FUZZ_COMMON_H
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cpl_conv.h>
+#include <cpl_vsi.h>
+
+#include <tclaims/tclaims.h>
+
+/* Abort with a message: libFuzzer saves the input as crash-* and reports it. */
+#define FUZZ_CHECK(cond, ...)                                                            \
+    do {                                                                                 \
+        if (!(cond)) {                                                                   \
+            fprintf(stderr, "fuzz check failed: %s (%s:%d): ", #cond, __FILE__, __LINE__); \
+            fprintf(stderr, __VA_ARGS__);                                                \
+            fputc('\n', stderr);                                                         \
+            abort();                                                                     \
+        }                                                                                \
+    } while (0)
+
+/* A status is one of the documented codes, and a failure always carries a message. */
+static inline void fuzz_check_status(tc_ctx *ctx, tc_status st, const char *what)
+{
+    FUZZ_CHECK(st >= TC_OK && st < TC_STATUS_END_, "%s: status %d out of range", what, (int)st);
+    FUZZ_CHECK(st != TC_ERR_INTERNAL, "%s: internal error: %s", what, tc_ctx_errmsg(ctx));
+    if (st != TC_OK)
+        FUZZ_CHECK(tc_ctx_errmsg(ctx)[0] != '\0', "%s: %s without a message", what,
+                   tc_status_str(st));
+}
+
+/* An area the library returned with TC_OK. */
+static inline void fuzz_check_area(double m2, const char *what)
+{
+    FUZZ_CHECK(isfinite(m2) && m2 >= 0.0, "%s: area %.17g m2", what, m2);
+}
+
+/* One context per process, created on first use and reused (as a long-running host
+ * would); warnings are cleared after every input so that they do not pile up. */
+static inline tc_ctx *fuzz_ctx(void)
+{
+    static tc_ctx *ctx;
+    if (!ctx) {
+        if (tc_ctx_new(&ctx) != TC_OK) {
+            fprintf(stderr, "tc_ctx_new failed\n");
+            abort();
+        }
+        /* GDAL's own debug output is noise here; errors go to the library's handler. */
+        CPLSetConfigOption("CPL_DEBUG", "OFF");
+    }
+    tc_ctx_clear_warnings(ctx);
+    return ctx;
+}
+
+/* Publish bytes as a GDAL in-memory file (a copy, owned by GDAL until fuzz_vsimem_drop). */
+static inline bool fuzz_vsimem(const char *path, const uint8_t *data, size_t size)
+{
+    GByte *copy = CPLMalloc(size ? size : 1);
+    if (size)
+        memcpy(copy, data, size);
+    VSILFILE *f = VSIFileFromMemBuffer(path, copy, (vsi_l_offset)size, TRUE);
+    if (!f) {
+        CPLFree(copy);
+        return false;
+    }
+    VSIFCloseL(f);
+    return true;
+}
+
+static inline void fuzz_vsimem_drop(const char *path) { VSIUnlink(path); }
+
+/* A NUL-terminated copy of the input (for the text entry points). */
+static inline char *fuzz_cstr(const uint8_t *data, size_t size)
+{
+    char *s = malloc(size + 1);
+    if (!s)
+        abort();
+    memcpy(s, data, size);
+    s[size] = '\0';
+    return s;
+}
+
+/* Cost guard of the GeoJSON targets: false when the coordinate pairs ("[x, y") in the
+ * text span more than 10 degrees in x or in y (or, for projected-looking pairs beyond
+ * 180, more than 1.1e6 in either). The library densifies every edge (0.002 degree for
+ * regions), so the work grows with edge length, not with input size: a 10 KB region file
+ * of 60 full-width bands takes about a minute and 2 GB (test_regress_densify_amplification,
+ * docs/reliability.md); a 588-byte input with 15-degree edges took 4.7 s natively, 19 s
+ * under ASan. Without this guard the fuzzers spend their time densifying. The seeds
+ * (single units, pairs, a coarse snapshot of the occupied area) span at most 9 degrees. */
+static inline bool fuzz_span_ok(const uint8_t *data, size_t size)
+{
+    char *s = malloc(size + 1);
+    if (!s)
+        abort();
+    memcpy(s, data, size);
+    s[size] = '\0';
+    double lo[2] = {HUGE_VAL, HUGE_VAL}, hi[2] = {-HUGE_VAL, -HUGE_VAL};
+    double blo[2] = {HUGE_VAL, HUGE_VAL}, bhi[2] = {-HUGE_VAL, -HUGE_VAL};
+    for (char *p = strchr(s, '['); p; p = strchr(p + 1, '[')) {
+        char *end = NULL;
+        double v[2];
+        v[0] = strtod(p + 1, &end);
+        if (end == p + 1)
+            continue;
+        while (*end == ' ' || *end == '\t' || *end == '\n' || *end == '\r')
+            end++;
+        if (*end != ',')
+            continue;
+        char *q = end + 1;
+        v[1] = strtod(q, &end);
+        if (end == q || !isfinite(v[0]) || !isfinite(v[1]))
+            continue;
+        bool big = fabs(v[0]) > 180.0 || fabs(v[1]) > 180.0;
+        for (int k = 0; k < 2; k++) {
+            double *l = big ? blo : lo, *h = big ? bhi : hi;
+            l[k] = fmin(l[k], v[k]);
+            h[k] = fmax(h[k], v[k]);
+        }
+    }
+    free(s);
+    for (int k = 0; k < 2; k++)
+        if (hi[k] - lo[k] > 10.0 || bhi[k] - blo[k] > 1.1e6)
+            return false;
+    return true;
+}
+
+/* A growable text buffer (fuzz_report_geom writes GeoJSON with it). */
+typedef struct fuzz_buf {
+    char *p;
+    size_t n, cap;
+} fuzz_buf;
+
+__attribute__((format(printf, 2, 3))) static inline void fuzz_printf(fuzz_buf *b,
+                                                                      const char *fmt, ...)
+{
+    for (;;) {
+        va_list ap;
+        va_start(ap, fmt);
+        int k = vsnprintf(b->p ? b->p + b->n : NULL, b->p ? b->cap - b->n : 0, fmt, ap);
+        va_end(ap);
+        if (k < 0)
+            abort();
+        if (b->p && b->n + (size_t)k < b->cap) {
+            b->n += (size_t)k;
+            return;
+        }
+        size_t cap = b->cap ? b->cap : 1024;
+        while (cap <= b->n + (size_t)k)
+            cap *= 2;
+        char *p = realloc(b->p, cap);
+        if (!p)
+            abort();
+        b->p = p;
+        b->cap = cap;
+    }
+}
+
+#endif /* TC_FUZZ_COMMON_H */
