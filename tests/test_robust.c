@@ -21,36 +21,6 @@ static GEOSContextHandle_t G; /* the test's own GEOS handle, for cutting tiles *
 
 /* ---- text ---- */
 
-typedef struct sbuf {
-    char *p;
-    size_t n, cap;
-} sbuf;
-
-static void sb_printf(sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void sb_printf(sbuf *b, const char *fmt, ...)
-{
-    for (;;) {
-        va_list ap;
-        va_start(ap, fmt);
-        int k = vsnprintf(b->p ? b->p + b->n : NULL, b->p ? b->cap - b->n : 0, fmt, ap);
-        va_end(ap);
-        if (k < 0)
-            fail_msg("vsnprintf failed");
-        if (b->p && b->n + (size_t)k < b->cap) {
-            b->n += (size_t)k;
-            return;
-        }
-        size_t cap = b->cap ? 2 * b->cap : 1 << 16;
-        while (cap <= b->n + (size_t)k)
-            cap *= 2;
-        char *p = realloc(b->p, cap);
-        if (!p)
-            fail_msg("out of memory");
-        b->p = p;
-        b->cap = cap;
-    }
-}
-
 /* ---- the scene ---- */
 
 /* A ring given by its corners in thousandths of a degree (closed implicitly). */

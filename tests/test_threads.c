@@ -26,36 +26,6 @@ static bool heavy_skipped(void)
 
 /* ---- fixtures: a synthetic boundary file and snapshot ---- */
 
-typedef struct sbuf {
-    char *p;
-    size_t n, cap;
-} sbuf;
-
-static void sb_printf(sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void sb_printf(sbuf *b, const char *fmt, ...)
-{
-    for (;;) {
-        va_list ap;
-        va_start(ap, fmt);
-        int k = vsnprintf(b->p ? b->p + b->n : NULL, b->p ? b->cap - b->n : 0, fmt, ap);
-        va_end(ap);
-        if (k < 0)
-            fail_msg("vsnprintf failed");
-        if (b->p && b->n + (size_t)k < b->cap) {
-            b->n += (size_t)k;
-            return;
-        }
-        size_t cap = b->cap ? 2 * b->cap : 4096;
-        while (cap <= b->n + (size_t)k)
-            cap *= 2;
-        char *p = realloc(b->p, cap);
-        if (!p)
-            fail_msg("out of memory");
-        b->p = p;
-        b->cap = cap;
-    }
-}
-
 static const char *tmp_dir(void)
 {
     const char *dir = getenv("TC_TEST_TMPDIR");
