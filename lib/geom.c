@@ -78,6 +78,11 @@ static tc_status poly_area(tc_ctx *ctx, const GEOSGeometry *poly, double *area, 
         a -= ha;
         p += hp;
     }
+    if (a < 0) /* holes larger than their shell: only possible on degenerate input */
+        return tc__fail(ctx, TC_ERR_GEOMETRY,
+                        "area: a polygon's holes measure %.6g m2 more than its shell on "
+                        "the ellipsoid; degenerate geometry",
+                        -a);
     *area += a;
     *perim += p;
     return TC_OK;
