@@ -5,6 +5,7 @@
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -114,6 +115,27 @@ static inline void sb_printf(sbuf *b, const char *fmt, ...)
         b->p = p;
         b->cap = cap;
     }
+}
+
+/* Cases that take seconds natively (minutes under valgrind) are left out of the run when
+ * TC_TEST_SKIP_HEAVY is set, as scripts/sanitize.sh does for valgrind: left out, not
+ * skipped, because cmocka reports a skipped case as "not ok ... # SKIP". */
+static inline size_t tc_test_drop_heavy(struct CMUnitTest *t, size_t n, const char *const *heavy)
+{
+    const char *v = getenv("TC_TEST_SKIP_HEAVY");
+    if (!v || !*v)
+        return n;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        bool is_heavy = false;
+        for (const char *const *h = heavy; *h; h++)
+            is_heavy = is_heavy || strcmp(t[i].name, *h) == 0;
+        if (is_heavy)
+            printf("# %s left out (TC_TEST_SKIP_HEAVY)\n", t[i].name);
+        else
+            t[k++] = t[i];
+    }
+    return k;
 }
 
 static inline int tc_test_ctx_setup(void **state)

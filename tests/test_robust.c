@@ -520,27 +520,6 @@ static void test_robust_real_snapshot_permuted(void **state)
     tc_regionset_free(rs);
 }
 
-/* Cases that take seconds natively (minutes under valgrind) are left out of the run when
- * TC_TEST_SKIP_HEAVY is set, as scripts/sanitize.sh does for valgrind: left out, not
- * skipped, because cmocka reports a skipped case as "not ok ... # SKIP". */
-static size_t drop_heavy(struct CMUnitTest *t, size_t n, const char *const *heavy)
-{
-    const char *v = getenv("TC_TEST_SKIP_HEAVY");
-    if (!v || !*v)
-        return n;
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++) {
-        bool is_heavy = false;
-        for (const char *const *h = heavy; *h; h++)
-            is_heavy = is_heavy || strcmp(t[i].name, *h) == 0;
-        if (is_heavy)
-            printf("# %s left out (TC_TEST_SKIP_HEAVY)\n", t[i].name);
-        else
-            t[k++] = t[i];
-    }
-    return k;
-}
-
 int main(void)
 {
     struct CMUnitTest tests[] = {
@@ -552,6 +531,6 @@ int main(void)
         cmocka_unit_test(test_robust_real_snapshot_permuted),
     };
     static const char *const heavy[] = {"test_robust_real_snapshot_permuted", NULL};
-    size_t n = drop_heavy(tests, sizeof tests / sizeof tests[0], heavy);
+    size_t n = tc_test_drop_heavy(tests, sizeof tests / sizeof tests[0], heavy);
     return _cmocka_run_group_tests("robust", tests, n, group_setup, group_teardown);
 }

@@ -331,27 +331,6 @@ static void test_threads_contexts_and_layers(void **state)
             fail_msg("thread %d: %s", i, c[i].err);
 }
 
-/* Cases that take seconds natively (minutes under valgrind) are left out of the run when
- * TC_TEST_SKIP_HEAVY is set, as scripts/sanitize.sh does for valgrind: left out, not
- * skipped, because cmocka reports a skipped case as "not ok ... # SKIP". */
-static size_t drop_heavy(struct CMUnitTest *t, size_t n, const char *const *heavy)
-{
-    const char *v = getenv("TC_TEST_SKIP_HEAVY");
-    if (!v || !*v)
-        return n;
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++) {
-        bool is_heavy = false;
-        for (const char *const *h = heavy; *h; h++)
-            is_heavy = is_heavy || strcmp(t[i].name, *h) == 0;
-        if (is_heavy)
-            printf("# %s left out (TC_TEST_SKIP_HEAVY)\n", t[i].name);
-        else
-            t[k++] = t[i];
-    }
-    return k;
-}
-
 int main(void)
 {
     struct CMUnitTest tests[] = {
@@ -361,6 +340,6 @@ int main(void)
         cmocka_unit_test(test_threads_real_data),
     };
     static const char *const heavy[] = {"test_threads_real_data", NULL};
-    size_t n = drop_heavy(tests, sizeof tests / sizeof tests[0], heavy);
+    size_t n = tc_test_drop_heavy(tests, sizeof tests / sizeof tests[0], heavy);
     return _cmocka_run_group_tests("threads", tests, n, tc_test_ctx_setup, tc_test_ctx_teardown);
 }
