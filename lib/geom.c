@@ -5,23 +5,65 @@
 #include <stdlib.h>
 
 /* Geodesic area and perimeter of one ring; |area| so winding does not matter. */
-static tc_status ring_area(tc_ctx *ctx, const GEOSGeometry *ring, double *area, double *perim)
+tc_status tc__ring_xy(tc_ctx *ctx, const GEOSGeometry *ring, double **x, double **y, size_t *n)
 {
     GEOSContextHandle_t h = ctx->geos;
     const GEOSCoordSequence *seq = GEOSGeom_getCoordSeq_r(h, ring);
-    unsigned int n = 0;
-    if (!seq || !GEOSCoordSeq_getSize_r(h, seq, &n))
-        return tc__fail(ctx, TC_ERR_GEOMETRY, "area: cannot read ring: %s", ctx->geos_msg);
-    *area = 0.0;
-    *perim = 0.0;
-    if (n < 4)
-        return TC_OK; /* empty or degenerate ring: no area */
-    tc_status st = tc__scratch(ctx, 2 * (size_t)n);
+    unsigned int m = 0;
+    if (!seq || !GEOSCoordSeq_getSize_r(h, seq, &m))
+        return tc__fail(ctx, TC_ERR_GEOMETRY, "cannot read ring: %s", ctx->geos_msg);
+    tc_status st = tc__scratch(ctx, 2 * (size_t)m + 2);
     if (st != TC_OK)
         return st;
-    double *x = ctx->scratch, *y = ctx->scratch + n;
-    if (!GEOSCoordSeq_copyToArrays_r(h, seq, x, y, NULL, NULL))
-        return tc__fail(ctx, TC_ERR_GEOMETRY, "area: cannot copy ring: %s", ctx->geos_msg);
+    *x = ctx->scratch;
+    *y = ctx->scratch + m + 1;
+    *n = m;
+    if (m && !GEOSCoordSeq_copyToArrays_r(h, seq, *x, *y, NULL, NULL))
+        return tc__fail(ctx, TC_ERR_GEOMETRY, "cannot copy ring: %s", ctx->geos_msg);
+    return TC_OK;
+}
+
+tc_status tc__each_ring(tc_ctx *ctx, const GEOSGeometry *g, tc__ring_fn fn, void *user)
+{
+    GEOSContextHandle_t h = ctx->geos;
+    int type = GEOSGeomTypeId_r(h, g);
+    if (type == GEOS_MULTIPOLYGON || type == GEOS_GEOMETRYCOLLECTION) {
+        int n = GEOSGetNumGeometries_r(h, g);
+        for (int i = 0; i < n; i++) {
+            tc_status st = tc__each_ring(ctx, GEOSGetGeometryN_r(h, g, i), fn, user);
+            if (st != TC_OK)
+                return st;
+        }
+        return TC_OK;
+    }
+    if (type != GEOS_POLYGON || GEOSisEmpty_r(h, g) == 1)
+        return TC_OK;
+    int nh = GEOSGetNumInteriorRings_r(h, g);
+    for (int i = -1; i < nh; i++) {
+        const GEOSGeometry *ring =
+            i < 0 ? GEOSGetExteriorRing_r(h, g) : GEOSGetInteriorRingN_r(h, g, i);
+        int n = ring ? GEOSGetNumCoordinates_r(h, ring) : -1;
+        if (n < 0)
+            return tc__fail(ctx, TC_ERR_GEOMETRY, "cannot read ring: %s", ctx->geos_msg);
+        if (n < 4)
+            continue;
+        tc_status st = fn(ctx, user, ring);
+        if (st != TC_OK)
+            return st;
+    }
+    return TC_OK;
+}
+
+static tc_status ring_area(tc_ctx *ctx, const GEOSGeometry *ring, double *area, double *perim)
+{
+    GEOSContextHandle_t h = ctx->geos;
+    double *x = NULL, *y = NULL;
+    size_t n = 0;
+    *area = 0.0;
+    *perim = 0.0;
+    tc_status st = tc__ring_xy(ctx, ring, &x, &y, &n);
+    if (st != TC_OK || n < 4)
+        return st; /* empty or degenerate ring: no area */
     /* A ring over every longitude that reaches a pole (a "whole globe" box) has no
      * definite inside on the ellipsoid: overlays use it fine, areas cannot. */
     double x0, y0, x1, y1;
@@ -46,11 +88,11 @@ static tc_status ring_area(tc_ctx *ctx, const GEOSGeometry *ring, double *area, 
      * it runs counter-clockwise in the lon/lat plane; walked that way, the unsigned area
      * ([0, whole ellipsoid)) is the inside. */
     char ccw = 1;
-    GEOSCoordSeq_isCCW_r(h, seq, &ccw);
+    GEOSCoordSeq_isCCW_r(h, GEOSGeom_getCoordSeq_r(h, ring), &ccw);
     struct geod_polygon poly;
     geod_polygon_init(&poly, 0);
-    for (unsigned int i = 0; i + 1 < n; i++) { /* the closing vertex repeats the first */
-        unsigned int k = ccw ? i : n - 1 - i;
+    for (size_t i = 0; i + 1 < n; i++) { /* the closing vertex repeats the first */
+        size_t k = ccw ? i : n - 1 - i;
         geod_polygon_addpoint(&ctx->geod, &poly, y[k], x[k]);
     }
     geod_polygon_compute(&ctx->geod, &poly, 0, 0, &a, &p);
@@ -320,22 +362,14 @@ GEOSGeometry *tc__geom_make_valid(tc_ctx *ctx, const GEOSGeometry *g, const char
 
 static tc_status line_length(tc_ctx *ctx, const GEOSGeometry *line, double *len)
 {
-    GEOSContextHandle_t h = ctx->geos;
-    const GEOSCoordSequence *seq = GEOSGeom_getCoordSeq_r(h, line);
-    unsigned int n = 0;
-    if (!seq || !GEOSCoordSeq_getSize_r(h, seq, &n))
-        return tc__fail(ctx, TC_ERR_GEOMETRY, "length: cannot read line: %s", ctx->geos_msg);
-    if (n < 2)
-        return TC_OK;
-    tc_status st = tc__scratch(ctx, 2 * (size_t)n);
-    if (st != TC_OK)
+    double *x = NULL, *y = NULL;
+    size_t n = 0;
+    tc_status st = tc__ring_xy(ctx, line, &x, &y, &n);
+    if (st != TC_OK || n < 2)
         return st;
-    double *x = ctx->scratch, *y = ctx->scratch + n;
-    if (!GEOSCoordSeq_copyToArrays_r(h, seq, x, y, NULL, NULL))
-        return tc__fail(ctx, TC_ERR_GEOMETRY, "length: cannot copy line: %s", ctx->geos_msg);
     struct geod_polygon p;
     geod_polygon_init(&p, 1); /* polyline: the perimeter is the length */
-    for (unsigned int i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++)
         geod_polygon_addpoint(&ctx->geod, &p, y[i], x[i]);
     double l = 0;
     geod_polygon_compute(&ctx->geod, &p, 0, 1, NULL, &l);

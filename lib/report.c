@@ -60,7 +60,9 @@ typedef struct unit_job {
     double *ea_max_rel;       /* NULL unless checking */
     bool full;                /* classify the uncontrolled land (a row or claimed unit) */
     bool clip_done;           /* csnap computed (may still be NULL) */
-    GEOSGeometry *land_bnd;   /* boundary of the unit's land (front line; lazy) */
+    GEOSGeometry *land_bnd;   /* boundary of the unit's land (plain front line; lazy) */
+    const GEOSPreparedGeometry *pland_bnd; /* land_bnd prepared (lazy) */
+    tc__front_index *front;   /* the unit's and snapshot's vertices (fast front line; lazy) */
     tc__memo *memo;           /* results of the previous report of a series, or NULL */
     size_t index;             /* the unit's index in the region set */
 } unit_job;
@@ -99,42 +101,6 @@ void tc__memo_free(tc__memo *m)
 }
 
 /* ---------------------------------------------------------------- coordinates */
-
-/* Calls fn for every ring of polygonal g with at least 4 coordinates: polygons in order
- * (collections depth-first), shell first, then holes. Stops at the first failure. */
-typedef tc_status (*ring_fn)(tc_ctx *ctx, void *user, const GEOSGeometry *ring);
-
-static tc_status each_ring(tc_ctx *ctx, const GEOSGeometry *g, ring_fn fn, void *user)
-{
-    GEOSContextHandle_t h = ctx->geos;
-    int type = GEOSGeomTypeId_r(h, g);
-    if (type == GEOS_MULTIPOLYGON || type == GEOS_GEOMETRYCOLLECTION) {
-        int n = GEOSGetNumGeometries_r(h, g);
-        for (int i = 0; i < n; i++) {
-            tc_status st = each_ring(ctx, GEOSGetGeometryN_r(h, g, i), fn, user);
-            if (st != TC_OK)
-                return st;
-        }
-        return TC_OK;
-    }
-    if (type != GEOS_POLYGON || GEOSisEmpty_r(h, g) == 1)
-        return TC_OK;
-    int nh = GEOSGetNumInteriorRings_r(h, g);
-    for (int i = -1; i < nh; i++) {
-        const GEOSGeometry *ring =
-            i < 0 ? GEOSGetExteriorRing_r(h, g) : GEOSGetInteriorRingN_r(h, g, i);
-        const GEOSCoordSequence *seq = ring ? GEOSGeom_getCoordSeq_r(h, ring) : NULL;
-        unsigned int n = 0;
-        if (!seq || !GEOSCoordSeq_getSize_r(h, seq, &n))
-            return tc__fail(ctx, TC_ERR_GEOMETRY, "cannot read ring: %s", ctx->geos_msg);
-        if (n < 4)
-            continue;
-        tc_status st = fn(ctx, user, ring);
-        if (st != TC_OK)
-            return st;
-    }
-    return TC_OK;
-}
 
 /* Append a ring's coordinates to b. */
 static tc_status xy_append(tc_ctx *ctx, xy_buf *b, const GEOSGeometry *ring)
@@ -304,7 +270,7 @@ static bool deep_lonlat(unit_job *j, const GEOSGeometry *piece, double r)
     const struct geod_geodesic *g = &j->ctx->geod;
     double x0, y0, x1, y1, lmax = 0; /* longest edge, degrees */
     if (!GEOSGeom_getExtent_r(h, piece, &x0, &y0, &x1, &y1) ||
-        each_ring(j->ctx, piece, max_edge, &lmax) != TC_OK) {
+        tc__each_ring(j->ctx, piece, max_edge, &lmax) != TC_OK) {
         tc__clear(j->ctx); /* "unknown" is not an error: the exact test follows */
         return false;
     }
@@ -530,27 +496,29 @@ static tc_status is_connected(unit_job *j, const GEOSGeometry *p, bool *connecte
     return st;
 }
 
-/* Sort one uncontrolled piece (a polygon) into gap, sliver or enclosed. */
 /* Length of the part of a real-gap piece's boundary that is not the unit's own border or
  * coast: its contact with controlled land, the front line. */
 static tc_status front_length(unit_job *j, const GEOSGeometry *p, double *front_m)
 {
     GEOSContextHandle_t h = j->ctx->geos;
+    if (j->o->method != TC_METHOD_PLAIN) { /* by the origin of each edge (lib/front.c) */
+        tc_status st = TC_OK;
+        if (!j->front)
+            st = tc__front_index_new(j->ctx, j->u->land, j->csnap ? j->csnap : j->snap,
+                                     &j->front);
+        return st == TC_OK ? tc__front_length_m(j->ctx, j->front, p, front_m) : st;
+    }
+    /* the reference: every edge of the piece tested against the land's boundary */
     if (!j->land_bnd && !(j->land_bnd = GEOSBoundary_r(h, j->u->land)))
         return tc__fail(j->ctx, TC_ERR_GEOMETRY, "front line of %s: %s", j->u->code,
                         j->ctx->geos_msg);
-    GEOSGeometry *b = GEOSBoundary_r(h, p);
-    GEOSGeometry *front = b ? GEOSDifference_r(h, b, j->land_bnd) : NULL;
-    tc_status st = front ? tc__geom_length_m(j->ctx, front, front_m)
-                         : tc__fail(j->ctx, TC_ERR_GEOMETRY, "front line of %s: %s",
-                                    j->u->code, j->ctx->geos_msg);
-    if (front)
-        GEOSGeom_destroy_r(h, front);
-    if (b)
-        GEOSGeom_destroy_r(h, b);
-    return st;
+    if (!j->pland_bnd && !(j->pland_bnd = GEOSPrepare_r(h, j->land_bnd)))
+        return tc__fail(j->ctx, TC_ERR_GEOMETRY, "front line of %s: %s", j->u->code,
+                        j->ctx->geos_msg);
+    return tc__front_length_ref_m(j->ctx, j->pland_bnd, p, front_m);
 }
 
+/* Sort one uncontrolled piece (a polygon) into gap, sliver or enclosed. */
 static tc_status classify_piece(unit_job *j, const GEOSGeometry *p, tc_areas *a)
 {
     double area = 0;
@@ -645,7 +613,7 @@ static GEOSGeometry *clip_snapshot(unit_job *j)
     report_job *rj = j->rj;
     if (!rj->snap_xy_done) {
         rj->snap_xy_done = true;
-        if (each_ring(j->ctx, j->snap, add_snap_ring, &rj->snap_xy) != TC_OK) {
+        if (tc__each_ring(j->ctx, j->snap, add_snap_ring, &rj->snap_xy) != TC_OK) {
             tc__clear(j->ctx); /* not an error: the report goes on unclipped */
             xy_free(&rj->snap_xy);
             memset(&rj->snap_xy, 0, sizeof rj->snap_xy);
@@ -871,8 +839,11 @@ static tc_status compute_unit(unit_job *j, tc_areas *a)
 static void unit_job_free(unit_job *j)
 {
     GEOSContextHandle_t h = j->ctx->geos;
+    if (j->pland_bnd)
+        GEOSPreparedGeom_destroy_r(h, j->pland_bnd);
     if (j->land_bnd)
         GEOSGeom_destroy_r(h, j->land_bnd);
+    tc__front_index_free(j->ctx, j->front);
     if (j->csnap)
         GEOSGeom_destroy_r(h, j->csnap);
     if (j->strip_unc)

@@ -65,6 +65,12 @@ char *tc__strdup(const char *s);
 
 /* ---- geometry (geom.c) ---- */
 
+/* A ring's (or line's) coordinates copied into ctx->scratch (valid until its next use). */
+tc_status tc__ring_xy(tc_ctx *ctx, const GEOSGeometry *ring, double **x, double **y, size_t *n);
+/* Calls fn for every ring of polygonal g with at least 4 coordinates: polygons in order
+ * (collections depth-first), shell first, then holes. Stops at the first failure. */
+typedef tc_status (*tc__ring_fn)(tc_ctx *ctx, void *user, const GEOSGeometry *ring);
+tc_status tc__each_ring(tc_ctx *ctx, const GEOSGeometry *g, tc__ring_fn fn, void *user);
 /* Geodesic area (m^2, holes subtracted) and perimeter (m, may be NULL) of a
  * polygonal GEOS geometry (Polygon, MultiPolygon, GeometryCollection). */
 tc_status tc__geom_area_m2(tc_ctx *ctx, const GEOSGeometry *g, double *area_m2,
@@ -170,6 +176,22 @@ struct tc_regionset {
     bool has_land, from_cache;
     char sha[2][65];
 };
+
+/* ---- front line (front.c) ---- */
+/* The vertices and edges of a unit's land and the vertices of the snapshot it was overlaid
+ * with (land and snap borrowed: they must outlive the index). */
+typedef struct tc__front_index tc__front_index;
+tc_status tc__front_index_new(tc_ctx *ctx, const GEOSGeometry *land, const GEOSGeometry *snap,
+                              tc__front_index **out);
+void tc__front_index_free(tc_ctx *ctx, tc__front_index *fi);
+/* Adds to *front_m the geodesic length of the edges of piece (an uncontrolled polygon of
+ * land − snap) that are not on the land's boundary. */
+tc_status tc__front_length_m(tc_ctx *ctx, tc__front_index *fi, const GEOSGeometry *piece,
+                             double *front_m);
+/* The same by the reference route: every edge whose midpoint is not on land_bnd (the
+ * prepared boundary of the land). */
+tc_status tc__front_length_ref_m(tc_ctx *ctx, const GEOSPreparedGeometry *land_bnd,
+                                 const GEOSGeometry *piece, double *front_m);
 
 /* ---- report engine (report.c) ---- */
 /* Per-unit results remembered between reports of one series: a unit whose clipped

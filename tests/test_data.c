@@ -90,6 +90,7 @@ static int group_setup(void **state)
     tc_report_opts ro = TC_REPORT_OPTS_INIT;
     ro.units = TC_UNITS_ALL;
     ro.equal_area_check = true;
+    ro.front_line = true;
     if ((st = tc_report_new(ctx, f->rs_land, f->snap0901, &ro, &f->report)) != TC_OK) {
         fx_fail(f, st, "report");
         return 0;
@@ -291,6 +292,7 @@ static void test_report_jobs_identical(void **state)
     tc_report_opts ro = TC_REPORT_OPTS_INIT;
     ro.units = TC_UNITS_ALL;
     ro.equal_area_check = true;
+    ro.front_line = true; /* as the fixture */
     tc_report *two = NULL;
     ro.jobs = 2;
     assert_tc_ok(f->ctx, tc_report_new(f->ctx, f->rs_land, f->snap0901, &ro, &two));
@@ -337,6 +339,33 @@ static void test_report_fast_equals_plain(void **state)
         /* the default method keeps the identity exactly (controlled is the rest) */
         assert_true(fabs(a.land_m2 - (a.controlled_m2 + a.gap_m2 + a.sliver_m2 +
                                       a.enclosed_m2)) <= 1e-12 * a.land_m2);
+        /* front line: edges sorted by where their vertices came from (fast) against every
+         * edge's midpoint tested on the land boundary (plain) */
+        if (!(fabs(a.front_m - b.front_m) <= 1e-9 * fmax(b.front_m, 1000.0)))
+            fail_msg("%s front line: fast %.6f km, plain %.6f km", code, a.front_m / 1e3,
+                     b.front_m / 1e3);
+    }
+}
+
+/* Where the front runs on 2025-09-01 (DeepStateMap): through Donetsk, Zaporizhzhia,
+ * Kharkiv and Kherson (along the Dnipro), not through Lviv or Kyiv; Crimea's "front" is
+ * only the few real-gap pieces the land mask and the snapshot leave there, far shorter. */
+static void test_report_front_line_where(void **state)
+{
+    data_fx *f = fx(state);
+    const char *on[] = {"UA-14", "UA-23", "UA-63", "UA-65"}, *off[] = {"UA-46", "UA-30"};
+    for (int k = 0; k < 6; k++) {
+        const char *code = k < 4 ? on[k] : off[k - 4];
+        size_t i, r;
+        tc_areas a;
+        assert_tc_ok(f->ctx, tc_regionset_find(f->ctx, f->rs_land, code, &i));
+        for (r = 0; tc_report_get_unit(f->report, r) != i; r++)
+            assert_true(r < tc_report_count(f->report));
+        assert_tc_ok(f->ctx, tc_report_get_areas(f->report, r, &a));
+        if (k < 4 && !(a.front_m > 100e3 && a.front_m < 1000e3))
+            fail_msg("%s: front %.1f km, expected 100..1000 km", code, a.front_m / 1e3);
+        if (k >= 4 && a.front_m != 0)
+            fail_msg("%s: front %.1f km, expected none", code, a.front_m / 1e3);
     }
 }
 
@@ -690,6 +719,7 @@ int main(void)
         cmocka_unit_test(test_claimed_units_land_vs_official),
         cmocka_unit_test(test_report_closure_every_unit),
         cmocka_unit_test(test_report_fast_equals_plain),
+        cmocka_unit_test(test_report_front_line_where),
         cmocka_unit_test(test_report_jobs_identical),
         cmocka_unit_test(test_report_claim_total_is_sum_of_rows),
         cmocka_unit_test(test_report_donetsk_gap),
