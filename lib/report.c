@@ -71,6 +71,9 @@ typedef struct unit_job {
 
 typedef struct memo_unit {
     bool valid;
+    bool keyed;     /* key holds the SHA-256 of the clipped snapshot */
+    bool clean;     /* set by the series: no change between the two snapshots touches the
+                       unit's land or strip, so the previous result stands */
     unsigned char key[32];
     tc_areas a;
 } memo_unit;
@@ -90,6 +93,17 @@ tc__memo *tc__memo_new(size_t n_units)
     if (m)
         m->n = n_units;
     return m;
+}
+
+void tc__memo_set_clean(tc__memo *m, size_t unit, bool clean)
+{
+    if (m && unit < m->n)
+        m->u[unit].clean = clean;
+}
+
+bool tc__memo_valid(const tc__memo *m, size_t unit)
+{
+    return m && unit < m->n && m->u[unit].valid;
 }
 
 void tc__memo_free(tc__memo *m)
@@ -812,6 +826,10 @@ static tc_status compute_unit(unit_job *j, tc_areas *a)
 {
     GEOSContextHandle_t h = j->ctx->geos;
     memo_unit *m = j->memo ? &j->memo->u[j->index] : NULL;
+    if (m && m->valid && m->clean && !j->ea_max_rel) {
+        *a = m->a; /* nothing changed hands on its land or in its strip */
+        return TC_OK;
+    }
     bool touched = !GEOSisEmpty_r(h, j->u->land) &&
                    GEOSPreparedIntersects_r(h, j->psnap, j->u->land) == 1;
     unsigned char key[32];
@@ -820,18 +838,20 @@ static tc_status compute_unit(unit_job *j, tc_areas *a)
         j->csnap = clip_snapshot(j);
         j->clip_done = true;
         keyed = j->csnap && memo_key(j, key);
-        if (keyed && m->valid && memcmp(m->key, key, sizeof key) == 0 && !j->ea_max_rel) {
+        if (keyed && m->valid && m->keyed && memcmp(m->key, key, sizeof key) == 0 &&
+            !j->ea_max_rel) {
             *a = m->a; /* the same clipped snapshot: the same result */
             return TC_OK;
         }
     }
     tc_status st = compute_body(j, a);
     if (m) {
-        m->valid = st == TC_OK && keyed;
-        if (m->valid) {
+        m->valid = st == TC_OK;
+        m->keyed = m->valid && keyed;
+        if (m->keyed)
             memcpy(m->key, key, sizeof key);
+        if (m->valid)
             m->a = *a;
-        }
     }
     return st;
 }

@@ -159,6 +159,7 @@ typedef struct shared {
 typedef struct worker {
     shared *sh;
     const GEOSPreparedGeometry **pland; /* the units' land, prepared on first need (own ctx) */
+    const GEOSPreparedGeometry **pstrip; /* the units' strips, likewise */
     size_t begin, end;
     tc_status st;
     char msg[TC__ERRMSG_LEN];
@@ -298,6 +299,8 @@ static tc_status diff_rec(tc_ctx *ctx, const GEOSGeometry *now, const GEOSGeomet
 
 static tc_status diff_changed(tc_ctx *ctx, const tc_snapshot *now, const tc_snapshot *before,
                               diff_parts *parts);
+static const GEOSPreparedGeometry *prepared(tc_ctx *ctx, const GEOSPreparedGeometry **slot,
+                                             const GEOSGeometry *g);
 static tc_status changes_per_unit(tc_ctx *ctx, worker *w, size_t d, diff_parts *pp,
                                   tc_status st);
 
@@ -366,7 +369,7 @@ static tc_status changes_per_unit(tc_ctx *ctx, worker *w, size_t d, diff_parts *
             GEOSGeom_getExtent_r(h, parts.g[k], &px0, &py0, &px1, &py1);
             if (px0 > ux1 || px1 < ux0 || py0 > uy1 || py1 < uy0)
                 continue;
-            if (!w->pland[u] && !(w->pland[u] = GEOSPrepare_r(h, rs->units[u].land))) {
+            if (!prepared(ctx, &w->pland[u], rs->units[u].land)) {
                 st = tc__fail(ctx, TC_ERR_GEOMETRY, "series change: %s", ctx->geos_msg);
                 break;
             }
@@ -399,6 +402,48 @@ static tc_status changes_per_unit(tc_ctx *ctx, worker *w, size_t d, diff_parts *
     free(parts.g);
     free(parts.gained);
     return st;
+}
+
+static const GEOSPreparedGeometry *prepared(tc_ctx *ctx, const GEOSPreparedGeometry **slot,
+                                             const GEOSGeometry *g)
+{
+    if (!*slot)
+        *slot = GEOSPrepare_r(ctx->geos, g);
+    return *slot;
+}
+
+/* Which units the changes since the previous snapshot leave alone: none of the changed
+ * parts touches their land or their strip of neighbouring land, the only places their
+ * figures (and the classification of their pieces) depend on. Those keep their previous
+ * result (docs/method.md). */
+static tc_status mark_clean(tc_ctx *ctx, worker *w, tc__memo *memo, const diff_parts *parts)
+{
+    const tc_regionset *rs = w->sh->rs;
+    GEOSContextHandle_t h = ctx->geos;
+    for (size_t u = 0; u < rs->n; u++) {
+        const tc__unit *un = &rs->units[u];
+        bool clean = tc__memo_valid(memo, u);
+        double b[4], e[4];
+        GEOSGeom_getExtent_r(h, un->land, &b[0], &b[1], &b[2], &b[3]);
+        if (GEOSisEmpty_r(h, un->strip) == 0 &&
+            GEOSGeom_getExtent_r(h, un->strip, &e[0], &e[1], &e[2], &e[3])) {
+            b[0] = fmin(b[0], e[0]), b[1] = fmin(b[1], e[1]);
+            b[2] = fmax(b[2], e[2]), b[3] = fmax(b[3], e[3]);
+        }
+        for (size_t k = 0; k < parts->n && clean; k++) {
+            GEOSGeom_getExtent_r(h, parts->g[k], &e[0], &e[1], &e[2], &e[3]);
+            if (e[0] > b[2] || e[2] < b[0] || e[1] > b[3] || e[3] < b[1])
+                continue;
+            const GEOSPreparedGeometry *pl = prepared(ctx, &w->pland[u], un->land);
+            const GEOSPreparedGeometry *ps = pl ? prepared(ctx, &w->pstrip[u], un->strip) : NULL;
+            if (!ps)
+                return tc__fail(ctx, TC_ERR_GEOMETRY, "series change: %s", ctx->geos_msg);
+            clean = GEOSPreparedIntersects_r(h, pl, parts->g[k]) == 0 &&
+                    GEOSPreparedIntersects_r(h, ps, parts->g[k]) == 0;
+        }
+        tc__memo_set_clean(memo, u, clean);
+    }
+    return TC_OK;
 }
 
 static tc_status store(tc_series *s, size_t d, const tc_report *rep)
@@ -439,28 +484,52 @@ static void *work(void *arg)
     }
     const bool plain = sh->o->report.method == TC_METHOD_PLAIN;
     w->pland = calloc(sh->rs->n ? sh->rs->n : 1, sizeof *w->pland);
-    if (!w->pland || (!plain && !(memo = tc__memo_new(sh->rs->n)))) {
+    w->pstrip = calloc(sh->rs->n ? sh->rs->n : 1, sizeof *w->pstrip);
+    if (!w->pland || !w->pstrip || (!plain && !(memo = tc__memo_new(sh->rs->n)))) {
         st = tc__fail(ctx, TC_ERR_NOMEM, "series: out of memory");
         goto out;
     }
     for (size_t d = w->begin; d < w->end && st == TC_OK; d++) {
         bool reuse = !plain && d > w->begin && s->unchanged[d];
+        diff_parts parts = {NULL, NULL, 0, 0};
+        bool have_parts = false;
         if (reuse) {
             copy_date(s, d, d - 1); /* the same bytes: the same figures */
         } else {
             if ((st = tc_archive_open_snapshot(ctx, sh->arch, s->arch[d], &cur)) != TC_OK)
                 break;
-            tc_report *rep = NULL;
-            if ((st = tc__report_compute(ctx, sh->rs, cur, &sh->o->report, memo, &rep)) != TC_OK)
-                break;
-            st = store(s, d, rep);
-            tc_report_free(rep);
-            if (st != TC_OK) {
-                st = tc__fail(ctx, TC_ERR_INTERNAL, "series: report rows do not match");
-                break;
+            if (!plain && d > 0 && !s->unchanged[d]) {
+                /* the changes first: units they leave alone keep their result */
+                if (!prev &&
+                    (st = tc_archive_open_snapshot(ctx, sh->arch, s->arch[d - 1], &prev)) != TC_OK)
+                    break;
+                have_parts = true;
+                st = diff_changed(ctx, cur, prev, &parts);
+                if (st == TC_OK)
+                    st = mark_clean(ctx, w, memo, &parts);
+                if (st != TC_OK) {
+                    changes_per_unit(ctx, w, d, &parts, st); /* frees the parts */
+                    break;
+                }
             }
+            tc_report *rep = NULL;
+            st = tc__report_compute(ctx, sh->rs, cur, &sh->o->report, memo, &rep);
+            if (st == TC_OK && (st = store(s, d, rep)) != TC_OK)
+                st = tc__fail(ctx, TC_ERR_INTERNAL, "series: report rows do not match");
+            tc_report_free(rep);
+            for (size_t u = 0; memo && u < sh->rs->n; u++)
+                tc__memo_set_clean(memo, u, false); /* for this date only */
         }
-        if (d > 0 && (plain || !s->unchanged[d])) {
+        if (have_parts) {
+            tc_change *c = &s->chg[d * (s->n_rows + 2)];
+            for (size_t r = 0; r < s->n_rows + 2; r++)
+                c[r].valid = true;
+            st = changes_per_unit(ctx, w, d, &parts, st); /* consumes the parts */
+            if (st != TC_OK)
+                break;
+        } else if (st != TC_OK) {
+            break;
+        } else if (d > 0 && (plain || !s->unchanged[d])) {
             if (!prev &&
                 (st = tc_archive_open_snapshot(ctx, sh->arch, s->arch[d - 1], &prev)) != TC_OK)
                 break;
@@ -481,11 +550,16 @@ static void *work(void *arg)
     if (st != TC_OK)
         snprintf(w->msg, sizeof w->msg, "%s", tc_ctx_errmsg(ctx));
 out:
-    for (size_t u = 0; w->pland && u < sh->rs->n; u++)
-        if (w->pland[u])
+    for (size_t u = 0; u < sh->rs->n; u++) {
+        if (w->pland && w->pland[u])
             GEOSPreparedGeom_destroy_r(ctx->geos, w->pland[u]);
+        if (w->pstrip && w->pstrip[u])
+            GEOSPreparedGeom_destroy_r(ctx->geos, w->pstrip[u]);
+    }
     free(w->pland);
+    free(w->pstrip);
     w->pland = NULL;
+    w->pstrip = NULL;
     w->st = st;
     tc_snapshot_free(cur);
     tc_snapshot_free(prev);

@@ -199,6 +199,11 @@ tc_status tc__front_length_ref_m(tc_ctx *ctx, const GEOSPreparedGeometry *land_b
 typedef struct tc__memo tc__memo;
 tc__memo *tc__memo_new(size_t n_units);
 void tc__memo_free(tc__memo *m);
+/* Mark a unit clean (its previous result stands: no change since the previous snapshot
+ * touches its land or strip) or not, for the next tc__report_compute() with m. */
+void tc__memo_set_clean(tc__memo *m, size_t unit, bool clean);
+/* True when m holds a result for unit. */
+bool tc__memo_valid(const tc__memo *m, size_t unit);
 /* tc_report_new() with an optional memo (NULL: none). */
 tc_status tc__report_compute(tc_ctx *ctx, const tc_regionset *rs, const tc_snapshot *snap,
                              const tc_report_opts *opts, tc__memo *memo, tc_report **out);
