@@ -128,6 +128,8 @@ static void edge_key(double ax, double ay, double bx, double by, uint64_t w[4])
 struct tc__front_index {
     keyset land_pts, land_edges, snap_pts;
     const GEOSGeometry *land;            /* borrowed */
+    const GEOSPreparedGeometry *psnap;   /* borrowed: the snapshot, prepared */
+    const GEOSPreparedGeometry *pland;   /* lazy: land prepared (runs along cell edges) */
     GEOSGeometry *land_bnd;              /* lazy: only for undecided edges */
     const GEOSPreparedGeometry *pbnd;
 };
@@ -187,13 +189,15 @@ void tc__front_index_free(tc_ctx *ctx, tc__front_index *fi)
     keyset_free(&fi->snap_pts);
     if (fi->pbnd)
         GEOSPreparedGeom_destroy_r(ctx->geos, fi->pbnd);
+    if (fi->pland)
+        GEOSPreparedGeom_destroy_r(ctx->geos, fi->pland);
     if (fi->land_bnd)
         GEOSGeom_destroy_r(ctx->geos, fi->land_bnd);
     free(fi);
 }
 
 tc_status tc__front_index_new(tc_ctx *ctx, const GEOSGeometry *land, const GEOSGeometry *snap,
-                              tc__front_index **out)
+                              const GEOSPreparedGeometry *psnap, tc__front_index **out)
 {
     *out = NULL;
     tc__front_index *fi = calloc(1, sizeof *fi);
@@ -206,6 +210,7 @@ tc_status tc__front_index_new(tc_ctx *ctx, const GEOSGeometry *land, const GEOSG
         return tc__fail(ctx, TC_ERR_NOMEM, "front line: out of memory");
     }
     fi->land = land;
+    fi->psnap = psnap;
     ring_sets ls = {&fi->land_pts, &fi->land_edges}, ss = {&fi->snap_pts, NULL};
     tc_status st = each_ring_xy(ctx, land, add_ring, &ls);
     if (st == TC_OK)
@@ -239,8 +244,56 @@ static int mid_on_land(tc_ctx *ctx, tc__front_index *fi, double ax, double ay, d
 
 typedef struct front_sum {
     tc__front_index *fi;
+    const double *cut; /* the fragment's cell (tiles), or NULL */
     double m;
+    /* a run of edges along one edge of the cell */
+    int run_side;      /* -1: none; 0 west, 1 east, 2 south, 3 north */
+    double run_x0, run_y0, run_x1, run_y1, run_m;
 } front_sum;
+
+/* Which edge of cell b both ends lie on (-1: none). */
+static int cell_side(const double *b, double ax, double ay, double bx, double by)
+{
+    const double e = 1e-11;
+    if (!b)
+        return -1;
+    for (int k = 0; k < 4; k++) {
+        double c = b[k == 0 ? 0 : k == 1 ? 2 : k == 2 ? 1 : 3];
+        double u = k < 2 ? ax : ay, v = k < 2 ? bx : by;
+        if (fabs(u - c) <= e && fabs(v - c) <= e)
+            return k;
+    }
+    return -1;
+}
+
+/* A run of a fragment's edges along its cell's edge is a cut between tiles when the land
+ * just across is uncontrolled too, the land's boundary when there is no land across, and
+ * front when the land across is controlled (a front that runs along a grid line). Runs
+ * end at land and snapshot vertices, where what lies across can change. */
+static tc_status flush_run(tc_ctx *ctx, front_sum *fs)
+{
+    if (fs->run_side < 0)
+        return TC_OK;
+    tc__front_index *fi = fs->fi;
+    GEOSContextHandle_t h = ctx->geos;
+    const double d = 1e-9; /* degrees across the line, into the next cell */
+    double qx = (fs->run_x0 + fs->run_x1) / 2, qy = (fs->run_y0 + fs->run_y1) / 2;
+    qx += fs->run_side == 0 ? -d : fs->run_side == 1 ? d : 0;
+    qy += fs->run_side == 2 ? -d : fs->run_side == 3 ? d : 0;
+    fs->run_side = -1;
+    if (!fi->pland && !(fi->pland = GEOSPrepare_r(h, fi->land)))
+        return tc__fail(ctx, TC_ERR_GEOMETRY, "front line: %s", ctx->geos_msg);
+    GEOSGeometry *q = GEOSGeom_createPointFromXY_r(h, qx, qy);
+    int in_land = q ? GEOSPreparedContains_r(h, fi->pland, q) : 2;
+    int in_snap = in_land == 1 ? GEOSPreparedContains_r(h, fi->psnap, q) : 0;
+    if (q)
+        GEOSGeom_destroy_r(h, q);
+    if (in_land == 2 || in_snap == 2)
+        return tc__fail(ctx, TC_ERR_GEOMETRY, "front line: %s", ctx->geos_msg);
+    if (in_land == 1 && in_snap == 1)
+        fs->m += fs->run_m;
+    return TC_OK;
+}
 
 static tc_status add_piece_ring(tc_ctx *ctx, void *user, const double *x, const double *y,
                                 size_t n)
@@ -249,10 +302,27 @@ static tc_status add_piece_ring(tc_ctx *ctx, void *user, const double *x, const 
     tc__front_index *fi = fs->fi;
     uint64_t w[4];
     bool prev_land = false, prev_snap = false;
-    for (size_t i = 0; i < n; i++) {
+    tc_status st = TC_OK;
+    fs->run_side = -1;
+    for (size_t i = 0; i < n && st == TC_OK; i++) {
         point_key(x[i], y[i], w);
         bool land = keyset_has(&fi->land_pts, w), snap = keyset_has(&fi->snap_pts, w);
-        if (i > 0 && !(x[i] == x[i - 1] && y[i] == y[i - 1])) {
+        int side = i > 0 ? cell_side(fs->cut, x[i - 1], y[i - 1], x[i], y[i]) : -1;
+        if (side >= 0) { /* along the cell's edge: grows the run (or starts one) */
+            double s12 = 0;
+            geod_inverse(&ctx->geod, y[i - 1], x[i - 1], y[i], x[i], &s12, NULL, NULL);
+            if (fs->run_side != side || prev_land || prev_snap) {
+                st = flush_run(ctx, fs);
+                fs->run_side = side;
+                fs->run_x0 = x[i - 1], fs->run_y0 = y[i - 1];
+                fs->run_m = 0;
+            }
+            fs->run_x1 = x[i], fs->run_y1 = y[i];
+            fs->run_m += s12;
+        } else {
+            st = flush_run(ctx, fs);
+        }
+        if (st == TC_OK && side < 0 && i > 0 && !(x[i] == x[i - 1] && y[i] == y[i - 1])) {
             int front; /* 1: on the front, 0: on the land boundary */
             if (prev_land && land) {
                 edge_key(x[i - 1], y[i - 1], x[i], y[i], w);
@@ -277,7 +347,7 @@ static tc_status add_piece_ring(tc_ctx *ctx, void *user, const double *x, const 
         prev_land = land;
         prev_snap = snap;
     }
-    return TC_OK;
+    return st == TC_OK ? flush_run(ctx, fs) : st;
 }
 
 typedef struct ref_sum {
@@ -318,9 +388,9 @@ tc_status tc__front_length_ref_m(tc_ctx *ctx, const GEOSPreparedGeometry *land_b
 }
 
 tc_status tc__front_length_m(tc_ctx *ctx, tc__front_index *fi, const GEOSGeometry *piece,
-                             double *front_m)
+                             const double *cut_box, double *front_m)
 {
-    front_sum fs = {fi, 0.0};
+    front_sum fs = {fi, cut_box, 0.0, -1, 0, 0, 0, 0, 0};
     tc_status st = each_ring_xy(ctx, piece, add_piece_ring, &fs);
     if (st == TC_OK)
         *front_m += fs.m;

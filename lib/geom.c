@@ -427,3 +427,181 @@ tc_status tc__geom_planar_length_deg(tc_ctx *ctx, const GEOSGeometry *g, double 
     *length_deg = len;
     return TC_OK;
 }
+
+/* ---------------------------------------------------------------- grid noding */
+
+typedef struct crossing {
+    double t, x, y;
+} crossing;
+
+static int cmp_crossing(const void *a, const void *b)
+{
+    double x = ((const crossing *)a)->t, y = ((const crossing *)b)->t;
+    return x < y ? -1 : x > y;
+}
+
+/* Crossings of the segment a→b with the grid lines x = k step and y = k step strictly
+ * inside it, in order, appended to c (room for *n more kept by the caller). */
+static size_t segment_crossings(double ax, double ay, double bx, double by, double step,
+                                crossing *c)
+{
+    size_t n = 0;
+    for (int axis = 0; axis < 2; axis++) {
+        double a = axis == 0 ? ax : ay, b = axis == 0 ? bx : by;
+        if (a == b)
+            continue;
+        double lo = fmin(a, b), hi = fmax(a, b);
+        for (double k = floor(lo / step) + 1; k * step < hi; k++) {
+            double v = k * step, t = (v - a) / (b - a);
+            if (!(t > 0 && t < 1))
+                continue;
+            c[n].t = t;
+            c[n].x = axis == 0 ? v : ax + t * (bx - ax);
+            c[n].y = axis == 0 ? ay + t * (by - ay) : v;
+            n++;
+        }
+    }
+    if (n > 1)
+        qsort(c, n, sizeof *c, cmp_crossing);
+    return n;
+}
+
+static GEOSGeometry *node_ring(tc_ctx *ctx, const GEOSGeometry *ring, double step)
+{
+    GEOSContextHandle_t h = ctx->geos;
+    double *x = NULL, *y = NULL;
+    size_t n = 0;
+    if (tc__ring_xy(ctx, ring, &x, &y, &n) != TC_OK || n < 2)
+        return n < 2 && !ctx->errmsg[0] ? GEOSGeom_clone_r(h, ring) : NULL;
+    /* count first: out arrays sized exactly */
+    size_t extra = 0;
+    for (size_t i = 1; i < n; i++)
+        extra += (size_t)(floor(fmax(x[i - 1], x[i]) / step) - floor(fmin(x[i - 1], x[i]) / step)) +
+                 (size_t)(floor(fmax(y[i - 1], y[i]) / step) - floor(fmin(y[i - 1], y[i]) / step));
+    if (!extra)
+        return GEOSGeom_clone_r(h, ring);
+    double *ox = malloc((n + extra) * sizeof *ox), *oy = malloc((n + extra) * sizeof *oy);
+    crossing *c = malloc((extra + 2) * sizeof *c);
+    GEOSGeometry *out = NULL;
+    if (ox && oy && c) {
+        size_t m = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (i > 0) {
+                size_t k = segment_crossings(x[i - 1], y[i - 1], x[i], y[i], step, c);
+                for (size_t q = 0; q < k; q++) {
+                    if (c[q].x == ox[m - 1] && c[q].y == oy[m - 1])
+                        continue;
+                    ox[m] = c[q].x;
+                    oy[m++] = c[q].y;
+                }
+            }
+            ox[m] = x[i];
+            oy[m++] = y[i];
+        }
+        GEOSCoordSequence *cs = GEOSCoordSeq_copyFromArrays_r(h, ox, oy, NULL, NULL, m);
+        out = cs ? GEOSGeom_createLinearRing_r(h, cs) : NULL;
+    }
+    free(ox);
+    free(oy);
+    free(c);
+    return out;
+}
+
+static GEOSGeometry *node_polygon(tc_ctx *ctx, const GEOSGeometry *p, double step)
+{
+    GEOSContextHandle_t h = ctx->geos;
+    if (GEOSisEmpty_r(h, p) == 1)
+        return GEOSGeom_clone_r(h, p);
+    int nh = GEOSGetNumInteriorRings_r(h, p);
+    GEOSGeometry *shell = node_ring(ctx, GEOSGetExteriorRing_r(h, p), step);
+    GEOSGeometry **holes = calloc((size_t)(nh > 0 ? nh : 1), sizeof *holes);
+    bool ok = shell && holes && nh >= 0;
+    for (int i = 0; ok && i < nh; i++)
+        ok = (holes[i] = node_ring(ctx, GEOSGetInteriorRingN_r(h, p, i), step)) != NULL;
+    GEOSGeometry *out = NULL;
+    if (ok) {
+        out = GEOSGeom_createPolygon_r(h, shell, holes, (unsigned)nh);
+    } else {
+        if (shell)
+            GEOSGeom_destroy_r(h, shell);
+        for (int i = 0; holes && i < nh; i++)
+            if (holes[i])
+                GEOSGeom_destroy_r(h, holes[i]);
+    }
+    free(holes);
+    return out;
+}
+
+GEOSGeometry *tc__geom_node_grid_take(tc_ctx *ctx, GEOSGeometry *g, double step)
+{
+    GEOSContextHandle_t h = ctx->geos;
+    if (!g)
+        return NULL;
+    int n = GEOSGetNumGeometries_r(h, g);
+    GEOSGeometry **parts = calloc((size_t)(n > 0 ? n : 1), sizeof *parts);
+    int k = 0;
+    for (; parts && k < n; k++) {
+        const GEOSGeometry *p = GEOSGetGeometryN_r(h, g, k);
+        if (GEOSGeomTypeId_r(h, p) != GEOS_POLYGON || !(parts[k] = node_polygon(ctx, p, step)))
+            break;
+    }
+    GEOSGeometry *out = NULL;
+    if (parts && k == n)
+        out = GEOSGeom_createCollection_r(h, GEOS_MULTIPOLYGON, parts, (unsigned)n);
+    else
+        for (int i = 0; parts && i < k; i++)
+            GEOSGeom_destroy_r(h, parts[i]);
+    free(parts);
+    GEOSGeom_destroy_r(h, g);
+    return out;
+}
+
+/* ---------------------------------------------------------------- rectangles */
+
+GEOSGeometry *tc__rect_polygon(tc_ctx *ctx, const double b[4], double densify)
+{
+    GEOSContextHandle_t h = ctx->geos;
+    GEOSCoordSequence *cs = GEOSCoordSeq_create_r(h, 5, 2);
+    const double x[5] = {b[0], b[2], b[2], b[0], b[0]};
+    const double y[5] = {b[1], b[1], b[3], b[3], b[1]};
+    for (unsigned i = 0; cs && i < 5; i++)
+        GEOSCoordSeq_setXY_r(h, cs, i, x[i], y[i]);
+    GEOSGeometry *ring = cs ? GEOSGeom_createLinearRing_r(h, cs) : NULL;
+    GEOSGeometry *poly = ring ? GEOSGeom_createPolygon_r(h, ring, NULL, 0) : NULL;
+    if (!poly || densify <= 0)
+        return poly;
+    GEOSGeometry *dense = GEOSDensify_r(h, poly, densify);
+    GEOSGeom_destroy_r(h, poly);
+    return dense;
+}
+
+static bool on_line(const double *v, size_t n, double c)
+{
+    for (size_t i = 0; i < n; i++)
+        if (v[i] == c)
+            return true;
+    return false;
+}
+
+GEOSGeometry *tc__clip_guarded(tc_ctx *ctx, const GEOSGeometry *g, const double *x,
+                               const double *y, size_t n, const double box[4])
+{
+    GEOSContextHandle_t h = ctx->geos;
+    double b[4] = {box[0], box[1], box[2], box[3]};
+    for (int k = 0; k < 4; k++) {
+        const double *v = k % 2 == 0 ? x : y;
+        for (int tries = 0; on_line(v, n, b[k]); tries++) {
+            if (tries == 16)
+                return NULL;
+            b[k] = nextafter(b[k], k < 2 ? -HUGE_VAL : HUGE_VAL);
+        }
+    }
+    GEOSGeometry *c = tc__as_multi_take(ctx, GEOSClipByRect_r(h, g, b[0], b[1], b[2], b[3]));
+    if (c && GEOSisValid_r(h, c) != 1) {
+        GEOSGeom_destroy_r(h, c);
+        c = NULL;
+    }
+    if (!c)
+        tc__clear(ctx); /* not an error: the caller goes on unclipped */
+    return c;
+}

@@ -179,6 +179,8 @@ static tc_status convert(tc_ctx *ctx, const char *what, OGRGeometryH og, PJ *P, 
     }
     poly = tc__as_multi_take(ctx, GEOSDensify_r(h, valid, densify_deg));
     GEOSGeom_destroy_r(h, valid);
+    /* and a vertex on every line of the tiles' grid an edge crosses (lib/tiles.c) */
+    poly = tc__geom_node_grid_take(ctx, poly, TC__TILE_DEG);
     if (!poly)
         st = tc__fail(ctx, TC_ERR_GEOMETRY, "%s: densify failed: %s", what, ctx->geos_msg);
 done:

@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #define CACHE_MAGIC "TCLAIMS-REGIONSET\n"
-#define CACHE_FORMAT 2u /* 2: SHA-256 of the content at the end */
+#define CACHE_FORMAT 3u /* 2: SHA-256 of the content at the end; 3: grid-noded inputs */
 
 static void free_units(tc_ctx *ctx, tc__unit *u, size_t n)
 {

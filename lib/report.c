@@ -38,6 +38,8 @@ typedef struct strip_piece {
 typedef struct report_job {
     xy_buf snap_xy;   /* every coordinate of the snapshot (clip guard), on first need */
     bool snap_xy_done;
+    GEOSGeometry *snap_bnd;                /* the snapshot's boundary (tiles; lazy) */
+    const GEOSPreparedGeometry *psnap_bnd; /* prepared */
 } report_job;
 
 /* Per-unit working state of one computation. */
@@ -70,46 +72,44 @@ typedef struct unit_job {
 /* ---------------------------------------------------------------- series memo */
 
 typedef struct memo_unit {
-    bool valid;
-    bool keyed;     /* key holds the SHA-256 of the clipped snapshot */
-    bool clean;     /* set by the series: no change between the two snapshots touches the
-                       unit's land or strip, so the previous result stands */
-    unsigned char key[32];
+    bool valid;         /* a holds the unit's result for the last date computed */
+    tc__tiles *tiles;   /* the unit's land cut into cells (lazy) */
     tc_areas a;
 } memo_unit;
 
 struct tc__memo {
+    tc_ctx *ctx;                /* the worker's: owns the tiles' geometries */
     size_t n;
     memo_unit *u;
+    const tc__cellset *dirty;   /* cells changed since the last date; NULL: all */
 };
 
-tc__memo *tc__memo_new(size_t n_units)
+tc__memo *tc__memo_new(tc_ctx *ctx, size_t n_units)
 {
     tc__memo *m = calloc(1, sizeof *m);
     if (m && !(m->u = calloc(n_units ? n_units : 1, sizeof *m->u))) {
         free(m);
         return NULL;
     }
-    if (m)
+    if (m) {
+        m->ctx = ctx;
         m->n = n_units;
+    }
     return m;
 }
 
-void tc__memo_set_clean(tc__memo *m, size_t unit, bool clean)
+void tc__memo_set_dirty(tc__memo *m, const tc__cellset *dirty)
 {
-    if (m && unit < m->n)
-        m->u[unit].clean = clean;
-}
-
-bool tc__memo_valid(const tc__memo *m, size_t unit)
-{
-    return m && unit < m->n && m->u[unit].valid;
+    if (m)
+        m->dirty = dirty;
 }
 
 void tc__memo_free(tc__memo *m)
 {
     if (!m)
         return;
+    for (size_t i = 0; i < m->n; i++)
+        tc__tiles_free(m->ctx, m->u[i].tiles);
     free(m->u);
     free(m);
 }
@@ -461,7 +461,8 @@ static tc_status ensure_strip(unit_job *j)
  * Pieces known to be thick are tried first, then the undecided ones near p, largest first;
  * a piece's thinness is decided only once it is found near a gap piece. The answer is the
  * same as testing p against the union of all thick pieces. */
-static tc_status is_connected(unit_job *j, const GEOSGeometry *p, bool *connected)
+static tc_status is_connected(unit_job *j, const GEOSGeometry *const *parts, size_t n,
+                              bool *connected)
 {
     GEOSContextHandle_t h = j->ctx->geos;
     /* No neighbouring unit at all (a layer of one unit, an island): connectivity cannot
@@ -472,12 +473,19 @@ static tc_status is_connected(unit_job *j, const GEOSGeometry *p, bool *connecte
     }
     *connected = false;
     tc_status st = ensure_strip(j);
-    if (st != TC_OK || !j->n_pieces)
+    if (st != TC_OK || !j->n_pieces || !n)
         return st;
-    double x0, y0, x1, y1;
-    GEOSGeom_getExtent_r(h, p, &x0, &y0, &x1, &y1);
+    double (*box)[4] = calloc(n, sizeof *box);
+    const GEOSPreparedGeometry **pp = calloc(n, sizeof *pp);
+    if (!box || !pp)
+        st = tc__fail(j->ctx, TC_ERR_NOMEM, "report: out of memory");
+    double x0 = HUGE_VAL, y0 = HUGE_VAL, x1 = -HUGE_VAL, y1 = -HUGE_VAL;
+    for (size_t k = 0; k < n && st == TC_OK; k++) {
+        GEOSGeom_getExtent_r(h, parts[k], &box[k][0], &box[k][1], &box[k][2], &box[k][3]);
+        x0 = fmin(x0, box[k][0]), y0 = fmin(y0, box[k][1]);
+        x1 = fmax(x1, box[k][2]), y1 = fmax(y1, box[k][3]);
+    }
     double tol = j->o->connect_tol_m * deg_per_m(fmax(fabs(y0), fabs(y1)));
-    const GEOSPreparedGeometry *pp = NULL;
     for (int pass = 0; pass < 2 && st == TC_OK && !*connected; pass++) {
         for (size_t i = 0; i < j->n_pieces && st == TC_OK && !*connected; i++) {
             strip_piece *s = &j->pieces[i];
@@ -485,12 +493,18 @@ static tc_status is_connected(unit_job *j, const GEOSGeometry *p, bool *connecte
                 continue;
             if (s->x0 > x1 + tol || s->x1 < x0 - tol || s->y0 > y1 + tol || s->y1 < y0 - tol)
                 continue;
-            if (!pp && !(pp = GEOSPrepare_r(h, p))) {
-                st = tc__fail(j->ctx, TC_ERR_GEOMETRY, "contact test in %s: %s", j->u->code,
-                              j->ctx->geos_msg);
-                break;
+            int near = 0;
+            for (size_t k = 0; k < n && near == 0; k++) {
+                const double *b = box[k];
+                if (s->x0 > b[2] + tol || s->x1 < b[0] - tol || s->y0 > b[3] + tol ||
+                    s->y1 < b[1] - tol)
+                    continue;
+                if (!pp[k] && !(pp[k] = GEOSPrepare_r(h, parts[k]))) {
+                    near = 2;
+                    break;
+                }
+                near = GEOSPreparedDistanceWithin_r(h, pp[k], s->g, tol);
             }
-            int near = GEOSPreparedDistanceWithin_r(h, pp, s->g, tol);
             if (near == 2)
                 st = tc__fail(j->ctx, TC_ERR_GEOMETRY, "contact test in %s: %s", j->u->code,
                               j->ctx->geos_msg);
@@ -505,22 +519,26 @@ static tc_status is_connected(unit_job *j, const GEOSGeometry *p, bool *connecte
             *connected = s->thin == 0;
         }
     }
-    if (pp)
-        GEOSPreparedGeom_destroy_r(h, pp);
+    for (size_t k = 0; pp && k < n; k++)
+        if (pp[k])
+            GEOSPreparedGeom_destroy_r(h, pp[k]);
+    free(pp);
+    free(box);
     return st;
 }
 
 /* Length of the part of a real-gap piece's boundary that is not the unit's own border or
  * coast: its contact with controlled land, the front line. */
-static tc_status front_length(unit_job *j, const GEOSGeometry *p, double *front_m)
+static tc_status front_length(unit_job *j, const GEOSGeometry *p, const double *cut_box,
+                              double *front_m)
 {
     GEOSContextHandle_t h = j->ctx->geos;
     if (j->o->method != TC_METHOD_PLAIN) { /* by the origin of each edge (lib/front.c) */
         tc_status st = TC_OK;
         if (!j->front)
             st = tc__front_index_new(j->ctx, j->u->land, j->csnap ? j->csnap : j->snap,
-                                     &j->front);
-        return st == TC_OK ? tc__front_length_m(j->ctx, j->front, p, front_m) : st;
+                                     j->psnap, &j->front);
+        return st == TC_OK ? tc__front_length_m(j->ctx, j->front, p, cut_box, front_m) : st;
     }
     /* the reference: every edge of the piece tested against the land's boundary */
     if (!j->land_bnd && !(j->land_bnd = GEOSBoundary_r(h, j->u->land)))
@@ -541,7 +559,7 @@ static tc_status classify_piece(unit_job *j, const GEOSGeometry *p, tc_areas *a)
     if (st == TC_OK)
         st = is_thin(j, p, area, &thin);
     if (st == TC_OK && !thin)
-        st = is_connected(j, p, &connected);
+        st = is_connected(j, &p, 1, &connected);
     if (st != TC_OK)
         return st;
     if (thin) {
@@ -550,7 +568,7 @@ static tc_status classify_piece(unit_job *j, const GEOSGeometry *p, tc_areas *a)
     } else if (connected) {
         a->gap_m2 += area;
         a->n_gap++;
-        if (j->o->front_line && (st = front_length(j, p, &a->front_m)) != TC_OK)
+        if (j->o->front_line && (st = front_length(j, p, NULL, &a->front_m)) != TC_OK)
             return st;
     } else {
         a->enclosed_m2 += area;
@@ -608,12 +626,20 @@ static tc_status add_snap_ring(tc_ctx *ctx, void *user, const GEOSGeometry *ring
     return xy_append(ctx, user, ring);
 }
 
-static bool on_line(const double *v, size_t n, double c)
+/* Every coordinate of the snapshot (the clip guards need them), collected once per
+ * report; when that fails they stay empty (clips then go unguarded, or unclipped). */
+static tc_status snap_coords(unit_job *j)
 {
-    for (size_t i = 0; i < n; i++)
-        if (v[i] == c)
-            return true;
-    return false;
+    report_job *rj = j->rj;
+    if (!rj->snap_xy_done) {
+        rj->snap_xy_done = true;
+        if (tc__each_ring(j->ctx, j->snap, add_snap_ring, &rj->snap_xy) != TC_OK) {
+            tc__clear(j->ctx); /* not an error */
+            xy_free(&rj->snap_xy);
+            memset(&rj->snap_xy, 0, sizeof rj->snap_xy);
+        }
+    }
+    return TC_OK;
 }
 
 /* The snapshot clipped to a rectangle around the unit and its strip, or NULL to use the
@@ -625,14 +651,7 @@ static GEOSGeometry *clip_snapshot(unit_job *j)
 {
     GEOSContextHandle_t h = j->ctx->geos;
     report_job *rj = j->rj;
-    if (!rj->snap_xy_done) {
-        rj->snap_xy_done = true;
-        if (tc__each_ring(j->ctx, j->snap, add_snap_ring, &rj->snap_xy) != TC_OK) {
-            tc__clear(j->ctx); /* not an error: the report goes on unclipped */
-            xy_free(&rj->snap_xy);
-            memset(&rj->snap_xy, 0, sizeof rj->snap_xy);
-        }
-    }
+    (void)snap_coords(j);
     if (!rj->snap_xy.n)
         return NULL;
     double b[4], s[4];
@@ -644,25 +663,8 @@ static GEOSGeometry *clip_snapshot(unit_job *j)
         b[2] = fmax(b[2], s[2]), b[3] = fmax(b[3], s[3]);
     }
     const double margin = 0.01; /* degrees */
-    for (int k = 0; k < 4; k++) {
-        double away = k < 2 ? -HUGE_VAL : HUGE_VAL;
-        b[k] += k < 2 ? -margin : margin;
-        const double *v = k % 2 == 0 ? rj->snap_xy.x : rj->snap_xy.y;
-        for (int tries = 0; on_line(v, rj->snap_xy.n, b[k]); tries++) {
-            if (tries == 16)
-                return NULL;
-            b[k] = nextafter(b[k], away);
-        }
-    }
-    GEOSGeometry *c =
-        tc__as_multi_take(j->ctx, GEOSClipByRect_r(h, j->snap, b[0], b[1], b[2], b[3]));
-    if (c && GEOSisValid_r(h, c) != 1) {
-        GEOSGeom_destroy_r(h, c);
-        c = NULL;
-    }
-    if (!c)
-        tc__clear(j->ctx); /* not an error: the report goes on unclipped */
-    return c;
+    b[0] -= margin, b[1] -= margin, b[2] += margin, b[3] += margin;
+    return tc__clip_guarded(j->ctx, j->snap, rj->snap_xy.x, rj->snap_xy.y, rj->snap_xy.n, b);
 }
 
 /* TC_METHOD_PLAIN: the whole land overlaid with the whole snapshot both ways, every area
@@ -799,60 +801,163 @@ static tc_status compute_body(unit_job *j, tc_areas *a)
     return st;
 }
 
-/* The memo key of a unit: SHA-256 of its clipped snapshot (WKB) and of what it is asked. */
-static bool memo_key(unit_job *j, unsigned char key[32])
+/* Sort one piece of a unit's tiles (its fragments) into gap, sliver or enclosed, as
+ * classify_piece() sorts a polygon: the fragments stand in for the piece wherever they
+ * can (a whole uncontrolled cell is thick; a fragment with a deep point makes the piece
+ * thick; contact with the strip is contact of some fragment), and only a piece none of
+ * those decide is united from its fragments. */
+static tc_status classify_tiled(unit_job *j, const tc__tiles *t, const tc__piece *p,
+                                tc_areas *a)
 {
     GEOSContextHandle_t h = j->ctx->geos;
-    GEOSWKBWriter *w = GEOSWKBWriter_create_r(h);
-    size_t len = 0;
-    unsigned char *wkb = w ? GEOSWKBWriter_write_r(h, w, j->csnap, &len) : NULL;
-    if (w)
-        GEOSWKBWriter_destroy_r(h, w);
-    if (!wkb)
-        return false;
-    unsigned char *buf = malloc(len + 2);
-    if (buf) {
-        memcpy(buf, wkb, len);
-        buf[len] = j->full;
-        buf[len + 1] = j->o->front_line;
-        tc__sha256(buf, len + 2, key);
-        free(buf);
+    const double r = j->o->sliver_width_m / 2;
+    const size_t n = p->n_frag;
+    const GEOSGeometry **parts = calloc(n ? n : 1, sizeof *parts);
+    if (!parts)
+        return tc__fail(j->ctx, TC_ERR_NOMEM, "report: out of memory");
+    for (size_t k = 0; k < n; k++)
+        parts[k] = tc__tiles_piece_frag(t, p, k)->g;
+    tc_status st = TC_OK;
+    bool thin = false, connected = false, decided = true;
+    if (p->m2 < TC__PI * r * r)
+        thin = true;
+    else if (p->whole_cell)
+        thin = false;
+    else if (n == 1)
+        st = is_thin(j, parts[0], p->m2, &thin);
+    else {
+        decided = false;
+        for (size_t k = 0; k < n && !decided; k++)
+            decided = deep_lonlat(j, parts[k], r);
     }
-    GEOSFree_r(h, wkb);
-    return buf != NULL;
+    if (st == TC_OK && !decided) {
+        GEOSGeometry **c = calloc(n, sizeof *c);
+        GEOSGeometry *coll = NULL, *merged = NULL;
+        for (size_t k = 0; c && k < n; k++)
+            if (!(c[k] = GEOSGeom_clone_r(h, parts[k])))
+                break;
+        if (c && c[n - 1])
+            coll = GEOSGeom_createCollection_r(h, GEOS_MULTIPOLYGON, c, (unsigned)n);
+        else
+            for (size_t k = 0; c && k < n; k++)
+                if (c[k])
+                    GEOSGeom_destroy_r(h, c[k]);
+        free(c);
+        merged = coll ? GEOSUnaryUnion_r(h, coll) : NULL;
+        if (coll)
+            GEOSGeom_destroy_r(h, coll);
+        st = merged ? is_thin(j, merged, p->m2, &thin)
+                    : tc__fail(j->ctx, TC_ERR_GEOMETRY, "piece of %s: %s", j->u->code,
+                               j->ctx->geos_msg);
+        if (merged)
+            GEOSGeom_destroy_r(h, merged);
+    }
+    if (st == TC_OK && !thin)
+        st = is_connected(j, parts, n, &connected);
+    if (st == TC_OK && thin) {
+        a->sliver_m2 += p->m2;
+        a->n_sliver++;
+    } else if (st == TC_OK && connected) {
+        a->gap_m2 += p->m2;
+        a->n_gap++;
+        for (size_t k = 0; k < n && st == TC_OK && j->o->front_line; k++) {
+            const tc__frag_ref *f = tc__tiles_piece_frag(t, p, k);
+            if (f->mixed) /* a cell without snapshot has no front */
+                st = front_length(j, f->g, f->box, &a->front_m);
+        }
+    } else if (st == TC_OK) {
+        a->enclosed_m2 += p->m2;
+        a->n_enclosed++;
+    }
+    free(parts);
+    return st;
+}
+
+/* A series' unit: its land cut into cells, only the cells where the snapshot changed
+ * overlaid again (lib/tiles.c); the pieces come from the fragments. */
+static tc_status tiled_body(unit_job *j, memo_unit *m, tc_areas *a)
+{
+    GEOSContextHandle_t h = j->ctx->geos;
+    const tc__unit *u = j->u;
+    memset(a, 0, sizeof *a);
+    a->admin_m2 = u->admin_m2;
+    a->land_m2 = u->land_m2;
+    a->classified = true;
+    if (GEOSisEmpty_r(h, u->land))
+        return TC_OK;
+    if (GEOSPreparedIntersects_r(h, j->psnap, u->land) != 1) {
+        a->gap_m2 = u->land_m2; /* untouched: all of it uncontrolled */
+        a->n_gap = 1;
+        if (m->tiles) { /* their cells now lag behind: start afresh next time */
+            tc__tiles_free(j->ctx, m->tiles);
+            m->tiles = NULL;
+        }
+        return TC_OK;
+    }
+    tc_status st = TC_OK;
+    const tc__cellset *dirty = j->memo->dirty;
+    if (!m->tiles) {
+        st = tc__tiles_new(j->ctx, u->land, u->strip, &m->tiles);
+        dirty = NULL;
+    }
+    report_job *rj = j->rj;
+    if (st == TC_OK)
+        st = snap_coords(j);
+    if (st == TC_OK && !rj->psnap_bnd) {
+        rj->snap_bnd = GEOSBoundary_r(h, j->snap);
+        rj->psnap_bnd = rj->snap_bnd ? GEOSPrepare_r(h, rj->snap_bnd) : NULL;
+        if (!rj->psnap_bnd)
+            st = tc__fail(j->ctx, TC_ERR_GEOMETRY, "snapshot boundary: %s", j->ctx->geos_msg);
+    }
+    tc__tiles_snap sn = {j->snap, j->psnap, rj->psnap_bnd, rj->snap_xy.x, rj->snap_xy.y,
+                         rj->snap_xy.n};
+    if (st == TC_OK)
+        st = tc__tiles_update(j->ctx, m->tiles, &sn, dirty);
+    if (st != TC_OK) {
+        tc__tiles_free(j->ctx, m->tiles);
+        m->tiles = NULL;
+        return st;
+    }
+    size_t np = tc__tiles_piece_count(m->tiles);
+    double raw = 0;
+    if (j->full && !j->clip_done) { /* the strip is overlaid with the nearby snapshot only */
+        j->csnap = clip_snapshot(j);
+        j->clip_done = true;
+    }
+    for (size_t i = 0; i < np && st == TC_OK; i++) {
+        const tc__piece *p = tc__tiles_piece(m->tiles, i);
+        if (j->full)
+            st = classify_tiled(j, m->tiles, p, a);
+        else
+            raw += p->m2;
+    }
+    if (st != TC_OK)
+        return st;
+    if (!j->full) {
+        a->gap_m2 = raw;
+        a->n_gap = np;
+        a->classified = false;
+    } else {
+        raw = a->gap_m2 + a->sliver_m2 + a->enclosed_m2;
+    }
+    a->controlled_m2 = fmax(0.0, a->land_m2 - raw);
+    a->closure_rel = fabs(a->land_m2 - (a->controlled_m2 + raw)) / a->land_m2;
+    return TC_OK;
 }
 
 static tc_status compute_unit(unit_job *j, tc_areas *a)
 {
-    GEOSContextHandle_t h = j->ctx->geos;
     memo_unit *m = j->memo ? &j->memo->u[j->index] : NULL;
-    if (m && m->valid && m->clean && !j->ea_max_rel) {
-        *a = m->a; /* nothing changed hands on its land or in its strip */
+    if (!m || j->ea_max_rel || j->o->method == TC_METHOD_PLAIN)
+        return compute_body(j, a);
+    if (m->valid && m->tiles && j->memo->dirty && !tc__tiles_any_dirty(m->tiles, j->memo->dirty)) {
+        *a = m->a; /* no cell of its land or strip changed: the same result */
         return TC_OK;
     }
-    bool touched = !GEOSisEmpty_r(h, j->u->land) &&
-                   GEOSPreparedIntersects_r(h, j->psnap, j->u->land) == 1;
-    unsigned char key[32];
-    bool keyed = false;
-    if (m && touched) {
-        j->csnap = clip_snapshot(j);
-        j->clip_done = true;
-        keyed = j->csnap && memo_key(j, key);
-        if (keyed && m->valid && m->keyed && memcmp(m->key, key, sizeof key) == 0 &&
-            !j->ea_max_rel) {
-            *a = m->a; /* the same clipped snapshot: the same result */
-            return TC_OK;
-        }
-    }
-    tc_status st = compute_body(j, a);
-    if (m) {
-        m->valid = st == TC_OK;
-        m->keyed = m->valid && keyed;
-        if (m->keyed)
-            memcpy(m->key, key, sizeof key);
-        if (m->valid)
-            m->a = *a;
-    }
+    tc_status st = tiled_body(j, m, a);
+    m->valid = st == TC_OK;
+    if (m->valid)
+        m->a = *a;
     return st;
 }
 
@@ -981,6 +1086,10 @@ static tc_status run_units(tc_ctx *ctx, const tc_regionset *rs, const tc_snapsho
         unit_job_free(&j);
     }
     xy_free(&rj.snap_xy);
+    if (rj.psnap_bnd)
+        GEOSPreparedGeom_destroy_r(ctx->geos, rj.psnap_bnd);
+    if (rj.snap_bnd)
+        GEOSGeom_destroy_r(ctx->geos, rj.snap_bnd);
     GEOSPreparedGeom_destroy_r(ctx->geos, psnap);
     return st;
 }

@@ -159,7 +159,6 @@ typedef struct shared {
 typedef struct worker {
     shared *sh;
     const GEOSPreparedGeometry **pland; /* the units' land, prepared on first need (own ctx) */
-    const GEOSPreparedGeometry **pstrip; /* the units' strips, likewise */
     size_t begin, end;
     tc_status st;
     char msg[TC__ERRMSG_LEN];
@@ -170,13 +169,28 @@ typedef struct worker {
  * identical 30,000-vertex polygons are the worst case of an overlay): the plane is split
  * into quadrants recursively, each quadrant's parts compared exactly, and only leaf cells
  * (at most LEAF_DEG across) whose parts differ are overlaid, cell by cell. */
-#define LEAF_DEG 0.125
+#define LEAF_DEG TC__TILE_DEG /* the tiles' cells (lib/tiles.c) */
 
 typedef struct diff_parts {
     GEOSGeometry **g; /* polygonal pieces: gained (now − before) and lost (before − now) */
     bool *gained;
     size_t n, cap;
+    tc__cellset cells; /* the grid cells where the two snapshots differ */
 } diff_parts;
+
+/* Every grid cell inside box (a cell or a quadrant of the grid) is changed. */
+static tc_status mark_cells(tc_ctx *ctx, diff_parts *p, const double box[4])
+{
+    long i0, k0, i1, k1;
+    const double end[4] = {box[2], box[3], 0, 0};
+    tc__cell_of(box, &i0, &k0);
+    tc__cell_of(end, &i1, &k1);
+    for (long i = i0; i < i1; i++)
+        for (long k = k0; k < k1; k++)
+            if (!tc__cellset_add(&p->cells, i, k))
+                return tc__fail(ctx, TC_ERR_NOMEM, "series change: out of memory");
+    return TC_OK;
+}
 
 static tc_status add_part(tc_ctx *ctx, diff_parts *p, GEOSGeometry *g, bool gained)
 {
@@ -205,21 +219,10 @@ static tc_status add_part(tc_ctx *ctx, diff_parts *p, GEOSGeometry *g, bool gain
     return TC_OK;
 }
 
+/* densified like every input, so that pieces cut by the cell add up on the ellipsoid */
 static GEOSGeometry *cell_polygon(tc_ctx *ctx, const double box[4])
 {
-    GEOSContextHandle_t h = ctx->geos;
-    GEOSCoordSequence *cs = GEOSCoordSeq_create_r(h, 5, 2);
-    const double x[5] = {box[0], box[2], box[2], box[0], box[0]};
-    const double y[5] = {box[1], box[1], box[3], box[3], box[1]};
-    for (unsigned i = 0; cs && i < 5; i++)
-        GEOSCoordSeq_setXY_r(h, cs, i, x[i], y[i]);
-    GEOSGeometry *ring = cs ? GEOSGeom_createLinearRing_r(h, cs) : NULL;
-    GEOSGeometry *poly = ring ? GEOSGeom_createPolygon_r(h, ring, NULL, 0) : NULL;
-    /* densified like every input, so that pieces cut by the cell add up on the ellipsoid */
-    GEOSGeometry *dense = poly ? GEOSDensify_r(h, poly, TC__MAX_EDGE_DEG) : NULL;
-    if (poly)
-        GEOSGeom_destroy_r(h, poly);
-    return dense;
+    return tc__rect_polygon(ctx, box, TC__MAX_EDGE_DEG);
 }
 
 /* now and before: the two snapshots, or valid parts of them covering box. */
@@ -227,6 +230,9 @@ static tc_status diff_cell(tc_ctx *ctx, const GEOSGeometry *now, const GEOSGeome
                            const double box[4], diff_parts *out)
 {
     GEOSContextHandle_t h = ctx->geos;
+    tc_status mst = mark_cells(ctx, out, box);
+    if (mst != TC_OK)
+        return mst;
     GEOSGeometry *cell = cell_polygon(ctx, box);
     GEOSGeometry *a = cell ? GEOSIntersection_r(h, now, cell) : NULL;
     GEOSGeometry *b = a ? GEOSIntersection_r(h, before, cell) : NULL;
@@ -317,7 +323,7 @@ static tc_status changes(tc_ctx *ctx, worker *w, size_t d, const tc_snapshot *no
     const bool plain = sh->o->report.method == TC_METHOD_PLAIN;
     if (s->unchanged[d] && !plain)
         return TC_OK;
-    diff_parts parts = {NULL, NULL, 0, 0};
+    diff_parts parts = {NULL, NULL, 0, 0, {NULL, 0, 0, false}};
     tc_status st = TC_OK;
     if (plain) { /* the reference: the two snapshots overlaid whole, both ways */
         st = add_part(ctx, &parts, GEOSDifference_r(h, now->geom, before->geom), true);
@@ -401,6 +407,7 @@ static tc_status changes_per_unit(tc_ctx *ctx, worker *w, size_t d, diff_parts *
         GEOSGeom_destroy_r(h, parts.g[k]);
     free(parts.g);
     free(parts.gained);
+    tc__cellset_free(&parts.cells);
     return st;
 }
 
@@ -410,40 +417,6 @@ static const GEOSPreparedGeometry *prepared(tc_ctx *ctx, const GEOSPreparedGeome
     if (!*slot)
         *slot = GEOSPrepare_r(ctx->geos, g);
     return *slot;
-}
-
-/* Which units the changes since the previous snapshot leave alone: none of the changed
- * parts touches their land or their strip of neighbouring land, the only places their
- * figures (and the classification of their pieces) depend on. Those keep their previous
- * result (docs/method.md). */
-static tc_status mark_clean(tc_ctx *ctx, worker *w, tc__memo *memo, const diff_parts *parts)
-{
-    const tc_regionset *rs = w->sh->rs;
-    GEOSContextHandle_t h = ctx->geos;
-    for (size_t u = 0; u < rs->n; u++) {
-        const tc__unit *un = &rs->units[u];
-        bool clean = tc__memo_valid(memo, u);
-        double b[4], e[4];
-        GEOSGeom_getExtent_r(h, un->land, &b[0], &b[1], &b[2], &b[3]);
-        if (GEOSisEmpty_r(h, un->strip) == 0 &&
-            GEOSGeom_getExtent_r(h, un->strip, &e[0], &e[1], &e[2], &e[3])) {
-            b[0] = fmin(b[0], e[0]), b[1] = fmin(b[1], e[1]);
-            b[2] = fmax(b[2], e[2]), b[3] = fmax(b[3], e[3]);
-        }
-        for (size_t k = 0; k < parts->n && clean; k++) {
-            GEOSGeom_getExtent_r(h, parts->g[k], &e[0], &e[1], &e[2], &e[3]);
-            if (e[0] > b[2] || e[2] < b[0] || e[1] > b[3] || e[3] < b[1])
-                continue;
-            const GEOSPreparedGeometry *pl = prepared(ctx, &w->pland[u], un->land);
-            const GEOSPreparedGeometry *ps = pl ? prepared(ctx, &w->pstrip[u], un->strip) : NULL;
-            if (!ps)
-                return tc__fail(ctx, TC_ERR_GEOMETRY, "series change: %s", ctx->geos_msg);
-            clean = GEOSPreparedIntersects_r(h, pl, parts->g[k]) == 0 &&
-                    GEOSPreparedIntersects_r(h, ps, parts->g[k]) == 0;
-        }
-        tc__memo_set_clean(memo, u, clean);
-    }
-    return TC_OK;
 }
 
 static tc_status store(tc_series *s, size_t d, const tc_report *rep)
@@ -484,14 +457,13 @@ static void *work(void *arg)
     }
     const bool plain = sh->o->report.method == TC_METHOD_PLAIN;
     w->pland = calloc(sh->rs->n ? sh->rs->n : 1, sizeof *w->pland);
-    w->pstrip = calloc(sh->rs->n ? sh->rs->n : 1, sizeof *w->pstrip);
-    if (!w->pland || !w->pstrip || (!plain && !(memo = tc__memo_new(sh->rs->n)))) {
+    if (!w->pland || (!plain && !(memo = tc__memo_new(ctx, sh->rs->n)))) {
         st = tc__fail(ctx, TC_ERR_NOMEM, "series: out of memory");
         goto out;
     }
     for (size_t d = w->begin; d < w->end && st == TC_OK; d++) {
         bool reuse = !plain && d > w->begin && s->unchanged[d];
-        diff_parts parts = {NULL, NULL, 0, 0};
+        diff_parts parts = {NULL, NULL, 0, 0, {NULL, 0, 0, false}};
         bool have_parts = false;
         if (reuse) {
             copy_date(s, d, d - 1); /* the same bytes: the same figures */
@@ -505,8 +477,11 @@ static void *work(void *arg)
                     break;
                 have_parts = true;
                 st = diff_changed(ctx, cur, prev, &parts);
-                if (st == TC_OK)
-                    st = mark_clean(ctx, w, memo, &parts);
+                /* a cell whose edge a change touches is changed too */
+                if (st == TC_OK && !tc__cellset_grow(&parts.cells))
+                    st = tc__fail(ctx, TC_ERR_NOMEM, "series: out of memory");
+                if (st == TC_OK && d > w->begin)
+                    tc__memo_set_dirty(memo, &parts.cells);
                 if (st != TC_OK) {
                     changes_per_unit(ctx, w, d, &parts, st); /* frees the parts */
                     break;
@@ -517,8 +492,7 @@ static void *work(void *arg)
             if (st == TC_OK && (st = store(s, d, rep)) != TC_OK)
                 st = tc__fail(ctx, TC_ERR_INTERNAL, "series: report rows do not match");
             tc_report_free(rep);
-            for (size_t u = 0; memo && u < sh->rs->n; u++)
-                tc__memo_set_clean(memo, u, false); /* for this date only */
+            tc__memo_set_dirty(memo, NULL); /* for this date only */
         }
         if (have_parts) {
             tc_change *c = &s->chg[d * (s->n_rows + 2)];
@@ -550,16 +524,11 @@ static void *work(void *arg)
     if (st != TC_OK)
         snprintf(w->msg, sizeof w->msg, "%s", tc_ctx_errmsg(ctx));
 out:
-    for (size_t u = 0; u < sh->rs->n; u++) {
-        if (w->pland && w->pland[u])
+    for (size_t u = 0; w->pland && u < sh->rs->n; u++)
+        if (w->pland[u])
             GEOSPreparedGeom_destroy_r(ctx->geos, w->pland[u]);
-        if (w->pstrip && w->pstrip[u])
-            GEOSPreparedGeom_destroy_r(ctx->geos, w->pstrip[u]);
-    }
     free(w->pland);
-    free(w->pstrip);
     w->pland = NULL;
-    w->pstrip = NULL;
     w->st = st;
     tc_snapshot_free(cur);
     tc_snapshot_free(prev);

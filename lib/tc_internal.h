@@ -8,6 +8,7 @@
 #include <proj.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <tclaims/tclaims.h>
 
@@ -77,6 +78,18 @@ tc_status tc__geom_area_m2(tc_ctx *ctx, const GEOSGeometry *g, double *area_m2,
                            double *perimeter_m);
 /* Total planar length (degrees) of every ring or line of g. */
 tc_status tc__geom_planar_length_deg(tc_ctx *ctx, const GEOSGeometry *g, double *length_deg);
+/* A vertex added wherever an edge of MultiPolygon g crosses a grid line x = k step or
+ * y = k step (g consumed; NULL on failure). Cutting the result along grid lines then
+ * splits no edge, so tiles add up to the whole on the ellipsoid (lib/tiles.c). */
+GEOSGeometry *tc__geom_node_grid_take(tc_ctx *ctx, GEOSGeometry *g, double step);
+/* The rectangle b (xmin, ymin, xmax, ymax) as a polygon, densified to edges of at most
+ * densify degrees (0: its four corners only); NULL on failure. */
+GEOSGeometry *tc__rect_polygon(tc_ctx *ctx, const double b[4], double densify);
+/* g clipped to box by GEOSClipByRect, or NULL to use g whole: GEOS's rectangle clipper is
+ * unreliable where edges run along the rectangle, so each side first moves outward past
+ * any vertex coordinate of g (x, y: all n of them), and an invalid result is dropped. */
+GEOSGeometry *tc__clip_guarded(tc_ctx *ctx, const GEOSGeometry *g, const double *x,
+                               const double *y, size_t n, const double box[4]);
 /* Geodesic length (m) of the linear parts of g (LineString, MultiLineString, collections). */
 tc_status tc__geom_length_m(tc_ctx *ctx, const GEOSGeometry *g, double *length_m);
 /* Compute every envelope of g and its parts now, so that later read-only use from several
@@ -179,31 +192,94 @@ struct tc_regionset {
 
 /* ---- front line (front.c) ---- */
 /* The vertices and edges of a unit's land and the vertices of the snapshot it was overlaid
- * with (land and snap borrowed: they must outlive the index). */
+ * with (land, snap and psnap, the snapshot prepared, are borrowed: they must outlive the
+ * index). */
 typedef struct tc__front_index tc__front_index;
 tc_status tc__front_index_new(tc_ctx *ctx, const GEOSGeometry *land, const GEOSGeometry *snap,
-                              tc__front_index **out);
+                              const GEOSPreparedGeometry *psnap, tc__front_index **out);
 void tc__front_index_free(tc_ctx *ctx, tc__front_index *fi);
 /* Adds to *front_m the geodesic length of the edges of piece (an uncontrolled polygon of
- * land − snap) that are not on the land's boundary. */
+ * land − snap) that are not on the land's boundary; with cut_box (a tile's cell), edges
+ * along the cell's edges count only where controlled land lies across them (elsewhere
+ * they are cuts between tiles or the land's boundary). */
 tc_status tc__front_length_m(tc_ctx *ctx, tc__front_index *fi, const GEOSGeometry *piece,
-                             double *front_m);
+                             const double *cut_box, double *front_m);
 /* The same by the reference route: every edge whose midpoint is not on land_bnd (the
  * prepared boundary of the land). */
 tc_status tc__front_length_ref_m(tc_ctx *ctx, const GEOSPreparedGeometry *land_bnd,
                                  const GEOSGeometry *piece, double *front_m);
 
+/* ---- tiles (tiles.c): a unit's land cut into grid cells, for series ---- */
+/* Cell size of the grid, degrees; cells are anchored at its multiples. */
+#define TC__TILE_DEG 0.125
+
+/* A set of grid cells (keys of tc__cell_key); sort before tc__cellset_has(). */
+typedef struct tc__cellset {
+    int64_t *key;
+    size_t n, cap;
+    bool sorted;
+} tc__cellset;
+int64_t tc__cell_key(long ci, long cj);
+/* Grid indices of the cell whose south-west corner is (box[0], box[1]). */
+void tc__cell_of(const double box[4], long *ci, long *cj);
+bool tc__cellset_add(tc__cellset *s, long ci, long cj); /* false: out of memory */
+void tc__cellset_sort(tc__cellset *s);
+/* Add the eight neighbours of every cell (a change can touch a cell's edge from the next
+ * cell), sorted, without repeats; false: out of memory. */
+bool tc__cellset_grow(tc__cellset *s);
+bool tc__cellset_has(const tc__cellset *s, long ci, long cj);
+void tc__cellset_free(tc__cellset *s);
+
+/* The snapshot as tiles need it: geometry, prepared, its boundary prepared, every
+ * vertex (clip guard). */
+typedef struct tc__tiles_snap {
+    const GEOSGeometry *geom;
+    const GEOSPreparedGeometry *prep, *pbnd;
+    const double *x, *y;
+    size_t n;
+} tc__tiles_snap;
+
+/* One uncontrolled fragment: a polygon inside one cell. */
+typedef struct tc__frag_ref {
+    const GEOSGeometry *g; /* borrowed from the tiles, valid until the next update */
+    double m2;             /* geodesic area */
+    const double *box;     /* its cell */
+    bool whole_cell;       /* it is the whole cell (all land, all uncontrolled) */
+    bool mixed;            /* its cell holds snapshot boundary (else no snapshot at all:
+                              then none of its edges is front) */
+} tc__frag_ref;
+
+/* A piece of uncontrolled land: fragments connected through shared cell edges. */
+typedef struct tc__piece {
+    size_t first, n_frag;  /* its fragments: tc__tiles_piece_frag(t, p, 0..n_frag-1) */
+    double m2;             /* sum of their areas */
+    bool whole_cell;       /* one of them is a whole cell (so the piece is thick) */
+} tc__piece;
+
+typedef struct tc__tiles tc__tiles;
+/* Cut land into cells (strip: the cells it reaches count as the unit's too). */
+tc_status tc__tiles_new(tc_ctx *ctx, const GEOSGeometry *land, const GEOSGeometry *strip,
+                        tc__tiles **out);
+void tc__tiles_free(tc_ctx *ctx, tc__tiles *t);
+/* Does any cell of dirty (sorted; NULL: all) touch the unit's land or strip? */
+bool tc__tiles_any_dirty(const tc__tiles *t, const tc__cellset *dirty);
+/* Fragments and pieces for a snapshot; only cells in dirty (NULL: all) are recomputed
+ * when the tiles already hold a result. */
+tc_status tc__tiles_update(tc_ctx *ctx, tc__tiles *t, const tc__tiles_snap *snap,
+                           const tc__cellset *dirty);
+size_t tc__tiles_piece_count(const tc__tiles *t);
+const tc__piece *tc__tiles_piece(const tc__tiles *t, size_t i);
+const tc__frag_ref *tc__tiles_piece_frag(const tc__tiles *t, const tc__piece *p, size_t k);
+
 /* ---- report engine (report.c) ---- */
-/* Per-unit results remembered between reports of one series: a unit whose clipped
- * snapshot is byte-identical to the previous one gets the previous result. */
+/* Per-unit state kept between the reports of one series (one worker): each unit's tiles
+ * and last result; a unit none of whose cells changed keeps its result. */
 typedef struct tc__memo tc__memo;
-tc__memo *tc__memo_new(size_t n_units);
+tc__memo *tc__memo_new(tc_ctx *ctx, size_t n_units); /* ctx: the worker's, outlives it */
 void tc__memo_free(tc__memo *m);
-/* Mark a unit clean (its previous result stands: no change since the previous snapshot
- * touches its land or strip) or not, for the next tc__report_compute() with m. */
-void tc__memo_set_clean(tc__memo *m, size_t unit, bool clean);
-/* True when m holds a result for unit. */
-bool tc__memo_valid(const tc__memo *m, size_t unit);
+/* The cells where the snapshot changed since the previous date (sorted; borrowed until
+ * the next tc__report_compute() returns), or NULL: everything may have changed. */
+void tc__memo_set_dirty(tc__memo *m, const tc__cellset *dirty);
 /* tc_report_new() with an optional memo (NULL: none). */
 tc_status tc__report_compute(tc_ctx *ctx, const tc_regionset *rs, const tc_snapshot *snap,
                              const tc_report_opts *opts, tc__memo *memo, tc_report **out);

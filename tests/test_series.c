@@ -207,21 +207,34 @@ static void check_equals_reports(tc_ctx *ctx, const tc_regionset *rs, const tc_s
             tc_areas a, b;
             assert_tc_ok(ctx, tc_report_get_areas(rep, r, &a));
             assert_tc_ok(ctx, tc_series_get_areas(se, d, r, &b));
-            /* the same engine on the same input: the same bits (the brief asks 1e-9) */
-            assert_true(a.controlled_m2 == b.controlled_m2);
-            assert_true(a.gap_m2 == b.gap_m2 && a.sliver_m2 == b.sliver_m2 &&
-                        a.enclosed_m2 == b.enclosed_m2 && a.land_m2 == b.land_m2);
+            /* two routes: the series cuts each unit into grid cells and sums fragments,
+             * the report overlays it whole; inputs noded at the grid lines make the two
+             * agree to rounding (about 1e-16). The brief asks 1e-9. */
+            const double tol = 1e-9 * a.land_m2;
+            assert_true(a.land_m2 == b.land_m2);
+            const double *fa[] = {&a.controlled_m2, &a.gap_m2, &a.sliver_m2, &a.enclosed_m2};
+            const double *fb[] = {&b.controlled_m2, &b.gap_m2, &b.sliver_m2, &b.enclosed_m2};
+            for (int k = 0; k < 4; k++)
+                if (!(fabs(*fa[k] - *fb[k]) <= tol))
+                    fail_msg("date %zu row %zu figure %d: report %.9f km2, series %.9f km2", d,
+                             r, k, *fa[k] / 1e6, *fb[k] / 1e6);
+            if (!(fabs(a.front_m - b.front_m) <= 1e-9 * fmax(a.front_m, 1000.0)))
+                fail_msg("date %zu row %zu front: report %.6f km, series %.6f km", d, r,
+                         a.front_m / 1e3, b.front_m / 1e3);
             assert_int_equal(a.n_gap, b.n_gap);
             assert_int_equal(a.n_sliver, b.n_sliver);
+            assert_int_equal(a.n_enclosed, b.n_enclosed);
         }
         tc_areas ta, tb;
         assert_tc_ok(ctx, tc_report_get_claim_total(rep, &ta));
         assert_tc_ok(ctx, tc_series_get_claim_total(se, d, &tb));
-        assert_true(ta.controlled_m2 == tb.controlled_m2);
+        assert_true(fabs(ta.controlled_m2 - tb.controlled_m2) <= 1e-9 * ta.land_m2);
         double oa = 0, ob = 0;
+        tc_areas ca;
         assert_tc_ok(ctx, tc_report_get_outside_m2(rep, &oa));
         assert_tc_ok(ctx, tc_series_get_outside_m2(se, d, &ob));
-        assert_true(oa == ob);
+        assert_tc_ok(ctx, tc_report_get_country_total(rep, &ca));
+        assert_true(fabs(oa - ob) <= 1e-9 * ca.land_m2);
         tc_report_free(rep);
         tc_snapshot_free(snap);
     }
