@@ -862,8 +862,14 @@ static tc_status classify_tiled(unit_job *j, const tc__tiles *t, const tc__piece
         a->n_gap++;
         for (size_t k = 0; k < n && st == TC_OK && j->o->front_line; k++) {
             const tc__frag_ref *f = tc__tiles_piece_frag(t, p, k);
-            if (f->mixed) /* a cell without snapshot has no front */
-                st = front_length(j, f->g, f->box, &a->front_m);
+            if (!f->mixed) /* a cell without snapshot has no front */
+                continue;
+            if (!*f->front_done) {
+                *f->front_m = 0;
+                st = front_length(j, f->g, f->box, f->front_m);
+                *f->front_done = st == TC_OK;
+            }
+            a->front_m += *f->front_m;
         }
     } else if (st == TC_OK) {
         a->enclosed_m2 += p->m2;

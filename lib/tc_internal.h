@@ -247,6 +247,9 @@ typedef struct tc__frag_ref {
     bool whole_cell;       /* it is the whole cell (all land, all uncontrolled) */
     bool mixed;            /* its cell holds snapshot boundary (else no snapshot at all:
                               then none of its edges is front) */
+    double *front_m;       /* its front line, kept with the fragment while its cell and
+                              the cells around are unchanged; valid when *front_done */
+    bool *front_done;
 } tc__frag_ref;
 
 /* A piece of uncontrolled land: fragments connected through shared cell edges. */

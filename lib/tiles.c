@@ -108,6 +108,8 @@ typedef struct stretch {
 typedef struct frag {
     const GEOSGeometry *g; /* borrowed from its tile (land or frag) */
     double m2;             /* geodesic area */
+    double front_m;        /* its front line, once measured (front_done) */
+    bool front_done;
     stretch *st[4];        /* on the west, east, south, north edge of the cell */
     size_t nst[4];
 } frag;
@@ -508,7 +510,7 @@ static int cmp_rec(const void *a, const void *b)
     return x->side - y->side;
 }
 
-static const frag *tile_frags(const tile *t, size_t *n)
+static frag *tile_frags(const tile *t, size_t *n)
 {
     *n = t->state == 0 ? t->nlf : t->state == 2 ? t->ncf : 0;
     return t->state == 0 ? t->lf : t->state == 2 ? t->cf : NULL;
@@ -545,10 +547,10 @@ static tc_status build_pieces(tc_ctx *ctx, tc__tiles *ts)
     for (size_t i = 0; i < ts->n && st == TC_OK; i++) {
         const tile *t = &ts->t[i];
         size_t n;
-        const frag *f = tile_frags(t, &n);
+        frag *f = tile_frags(t, &n);
         for (size_t k = 0; k < n; k++, fi++) {
             ts->refs[fi] = (tc__frag_ref){f[k].g, f[k].m2, t->box, t->state == 0 && t->whole,
-                                          t->state == 2};
+                                          t->state == 2, &f[k].front_m, &f[k].front_done};
             parent[fi] = fi;
             for (int e = 0; e < 4; e++)
                 for (size_t s = 0; s < f[k].nst[e]; s++) {
