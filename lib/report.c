@@ -57,6 +57,7 @@ typedef struct unit_job {
                                  the unit's strip) */
     size_t n_pieces;
     bool strip_done;
+    bool strip_borrowed;      /* strip_unc and pieces belong to the memo */
     const GEOSGeometry **free_parts; /* land polygons the snapshot does not touch */
     size_t n_free;
     double *ea_max_rel;       /* NULL unless checking */
@@ -75,7 +76,24 @@ typedef struct memo_unit {
     bool valid;         /* a holds the unit's result for the last date computed */
     tc__tiles *tiles;   /* the unit's land cut into cells (lazy) */
     tc_areas a;
+    /* the uncontrolled neighbour land of the last date computed (unit_job's), kept while
+     * no cell of the strip changes */
+    bool strip_valid;
+    GEOSGeometry *strip_unc;
+    strip_piece *pieces;
+    size_t n_pieces;
 } memo_unit;
+
+static void memo_strip_clear(tc_ctx *ctx, memo_unit *m)
+{
+    if (m->strip_unc)
+        GEOSGeom_destroy_r(ctx->geos, m->strip_unc);
+    free(m->pieces);
+    m->strip_unc = NULL;
+    m->pieces = NULL;
+    m->n_pieces = 0;
+    m->strip_valid = false;
+}
 
 struct tc__memo {
     tc_ctx *ctx;                /* the worker's: owns the tiles' geometries */
@@ -108,8 +126,10 @@ void tc__memo_free(tc__memo *m)
 {
     if (!m)
         return;
-    for (size_t i = 0; i < m->n; i++)
+    for (size_t i = 0; i < m->n; i++) {
         tc__tiles_free(m->ctx, m->u[i].tiles);
+        memo_strip_clear(m->ctx, &m->u[i]);
+    }
     free(m->u);
     free(m);
 }
@@ -898,6 +918,7 @@ static tc_status tiled_body(unit_job *j, memo_unit *m, tc_areas *a)
             tc__tiles_free(j->ctx, m->tiles);
             m->tiles = NULL;
         }
+        memo_strip_clear(j->ctx, m);
         return TC_OK;
     }
     tc_status st = TC_OK;
@@ -922,7 +943,16 @@ static tc_status tiled_body(unit_job *j, memo_unit *m, tc_areas *a)
     if (st != TC_OK) {
         tc__tiles_free(j->ctx, m->tiles);
         m->tiles = NULL;
+        memo_strip_clear(j->ctx, m);
         return st;
+    }
+    if (m->strip_valid && dirty && !tc__tiles_strip_dirty(m->tiles, dirty)) {
+        j->strip_unc = m->strip_unc; /* no cell of the strip changed: the same land */
+        j->pieces = m->pieces;
+        j->n_pieces = m->n_pieces;
+        j->strip_done = j->strip_borrowed = true;
+    } else {
+        memo_strip_clear(j->ctx, m);
     }
     size_t np = tc__tiles_piece_count(m->tiles);
     double raw = 0;
@@ -937,8 +967,17 @@ static tc_status tiled_body(unit_job *j, memo_unit *m, tc_areas *a)
         else
             raw += p->m2;
     }
-    if (st != TC_OK)
+    if (st != TC_OK) {
+        memo_strip_clear(j->ctx, m);
         return st;
+    }
+    if (j->strip_done && !j->strip_borrowed) { /* keep it for the next dates */
+        m->strip_unc = j->strip_unc;
+        m->pieces = j->pieces;
+        m->n_pieces = j->n_pieces;
+        m->strip_valid = true;
+        j->strip_borrowed = true;
+    }
     if (!j->full) {
         a->gap_m2 = raw;
         a->n_gap = np;
@@ -977,9 +1016,10 @@ static void unit_job_free(unit_job *j)
     tc__front_index_free(j->ctx, j->front);
     if (j->csnap)
         GEOSGeom_destroy_r(h, j->csnap);
-    if (j->strip_unc)
+    if (j->strip_unc && !j->strip_borrowed)
         GEOSGeom_destroy_r(h, j->strip_unc);
-    free(j->pieces);
+    if (!j->strip_borrowed)
+        free(j->pieces);
     free(j->free_parts);
     if (j->laea)
         proj_destroy(j->laea);

@@ -266,6 +266,8 @@ tc_status tc__tiles_new(tc_ctx *ctx, const GEOSGeometry *land, const GEOSGeometr
 void tc__tiles_free(tc_ctx *ctx, tc__tiles *t);
 /* Does any cell of dirty (sorted; NULL: all) touch the unit's land or strip? */
 bool tc__tiles_any_dirty(const tc__tiles *t, const tc__cellset *dirty);
+/* Does any cell of dirty (sorted; NULL: all) touch the unit's strip? */
+bool tc__tiles_strip_dirty(const tc__tiles *t, const tc__cellset *dirty);
 /* Fragments and pieces for a snapshot; only cells in dirty (NULL: all) are recomputed
  * when the tiles already hold a result. */
 tc_status tc__tiles_update(tc_ctx *ctx, tc__tiles *t, const tc__tiles_snap *snap,

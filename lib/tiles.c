@@ -134,6 +134,7 @@ struct tc__tiles {
     tile *t;
     size_t n;
     tc__cellset reach;   /* cells the land or the strip reach (sorted) */
+    tc__cellset reach_strip; /* cells the strip reaches (sorted) */
     /* the pieces of the last update */
     tc__frag_ref *refs;  /* every fragment, tile by tile */
     size_t nrefs;
@@ -176,6 +177,7 @@ void tc__tiles_free(tc_ctx *ctx, tc__tiles *ts)
     }
     free(ts->t);
     tc__cellset_free(&ts->reach);
+    tc__cellset_free(&ts->reach_strip);
     free(ts->refs);
     free(ts->pieces);
     free(ts->members);
@@ -409,32 +411,47 @@ tc_status tc__tiles_new(tc_ctx *ctx, const GEOSGeometry *land, const GEOSGeometr
         GEOSGeom_destroy_r(h, bnd);
     if (pl)
         GEOSPreparedGeom_destroy_r(h, pl);
-    if (st == TC_OK && (!add_reach(ctx, &ts->reach, land) || !add_reach(ctx, &ts->reach, strip)))
+    if (st == TC_OK && (!add_reach(ctx, &ts->reach_strip, strip) ||
+                        !add_reach(ctx, &ts->reach, land)))
         st = tc__fail(ctx, TC_ERR_GEOMETRY, "tiles: %s", ctx->geos_msg);
+    for (size_t i = 0; st == TC_OK && i < ts->reach_strip.n; i++) {
+        const int64_t k = ts->reach_strip.key[i];
+        if (!tc__cellset_add(&ts->reach, (long)(k >> 32), (long)(int32_t)(uint32_t)k))
+            st = tc__fail(ctx, TC_ERR_NOMEM, "tiles: out of memory");
+    }
     if (st != TC_OK) {
         tc__tiles_free(ctx, ts);
         return st;
     }
     tc__cellset_sort(&ts->reach);
+    tc__cellset_sort(&ts->reach_strip);
     *out = ts;
     return TC_OK;
 }
 
-bool tc__tiles_any_dirty(const tc__tiles *ts, const tc__cellset *dirty)
+/* Do two sorted sets meet? */
+static bool meet(const tc__cellset *a, const tc__cellset *b)
 {
-    if (!dirty)
-        return true;
-    /* both sorted: a merge */
     size_t i = 0, k = 0;
-    while (i < ts->reach.n && k < dirty->n) {
-        if (ts->reach.key[i] == dirty->key[k])
+    while (i < a->n && k < b->n) {
+        if (a->key[i] == b->key[k])
             return true;
-        if (ts->reach.key[i] < dirty->key[k])
+        if (a->key[i] < b->key[k])
             i++;
         else
             k++;
     }
     return false;
+}
+
+bool tc__tiles_any_dirty(const tc__tiles *ts, const tc__cellset *dirty)
+{
+    return !dirty || meet(&ts->reach, dirty);
+}
+
+bool tc__tiles_strip_dirty(const tc__tiles *ts, const tc__cellset *dirty)
+{
+    return !dirty || meet(&ts->reach_strip, dirty);
 }
 
 /* ---------------------------------------------------------------- per snapshot */
