@@ -575,12 +575,21 @@ GEOSGeometry *tc__rect_polygon(tc_ctx *ctx, const double b[4], double densify)
     return dense;
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
 static bool on_line(const double *v, size_t n, double c)
 {
-    for (size_t i = 0; i < n; i++)
-        if (v[i] == c)
-            return true;
-    return false;
+    return n && bsearch(&c, v, n, sizeof *v, cmp_double) != NULL;
+}
+
+void tc__sort_doubles(double *v, size_t n)
+{
+    if (n > 1)
+        qsort(v, n, sizeof *v, cmp_double);
 }
 
 GEOSGeometry *tc__clip_guarded(tc_ctx *ctx, const GEOSGeometry *g, const double *x,

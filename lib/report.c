@@ -36,7 +36,7 @@ typedef struct strip_piece {
 
 /* State shared by the units of one report. */
 typedef struct report_job {
-    xy_buf snap_xy;   /* every coordinate of the snapshot (clip guard), on first need */
+    xy_buf snap_xy;   /* every x and every y of the snapshot, each sorted (clip guards) */
     bool snap_xy_done;
     GEOSGeometry *snap_bnd;                /* the snapshot's boundary (tiles; lazy) */
     const GEOSPreparedGeometry *psnap_bnd; /* prepared */
@@ -658,6 +658,8 @@ static tc_status snap_coords(unit_job *j)
             xy_free(&rj->snap_xy);
             memset(&rj->snap_xy, 0, sizeof rj->snap_xy);
         }
+        tc__sort_doubles(rj->snap_xy.x, rj->snap_xy.n); /* for the guards' lookups */
+        tc__sort_doubles(rj->snap_xy.y, rj->snap_xy.n);
     }
     return TC_OK;
 }

@@ -87,7 +87,9 @@ GEOSGeometry *tc__geom_node_grid_take(tc_ctx *ctx, GEOSGeometry *g, double step)
 GEOSGeometry *tc__rect_polygon(tc_ctx *ctx, const double b[4], double densify);
 /* g clipped to box by GEOSClipByRect, or NULL to use g whole: GEOS's rectangle clipper is
  * unreliable where edges run along the rectangle, so each side first moves outward past
- * any vertex coordinate of g (x, y: all n of them), and an invalid result is dropped. */
+ * any vertex coordinate of g (x, y: all n of them, each array sorted ascending:
+ * tc__sort_doubles), and an invalid result is dropped. */
+void tc__sort_doubles(double *v, size_t n);
 GEOSGeometry *tc__clip_guarded(tc_ctx *ctx, const GEOSGeometry *g, const double *x,
                                const double *y, size_t n, const double box[4]);
 /* Geodesic length (m) of the linear parts of g (LineString, MultiLineString, collections). */

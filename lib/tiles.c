@@ -125,6 +125,7 @@ typedef struct tile {
     /* per snapshot */
     bool have;           /* state below is for a snapshot already */
     int state;           /* 0 empty, 1 full, 2 mixed */
+    GEOSGeometry *clip;  /* mixed: the snapshot clipped to the cell (NULL: not clipped) */
     GEOSGeometry *cut;   /* mixed: land − snapshot */
     frag *cf;            /* its polygons */
     size_t ncf;
@@ -155,7 +156,9 @@ static void tile_clear_state(tc_ctx *ctx, tile *t)
 {
     if (t->cut)
         GEOSGeom_destroy_r(ctx->geos, t->cut);
-    t->cut = NULL;
+    if (t->clip)
+        GEOSGeom_destroy_r(ctx->geos, t->clip);
+    t->cut = t->clip = NULL;
     frags_free(t->cf, t->ncf);
     t->cf = NULL;
     t->ncf = 0;
@@ -467,18 +470,28 @@ static GEOSGeometry *clip_cell(tc_ctx *ctx, const tc__tiles_snap *sn, const doub
 static tc_status update_tile(tc_ctx *ctx, tile *t, const tc__tiles_snap *sn)
 {
     GEOSContextHandle_t h = ctx->geos;
-    tile_clear_state(ctx, t);
     int hit = GEOSPreparedIntersects_r(h, sn->prep, t->rect);
     /* touching the snapshot, and none of its boundary in the closed cell: all inside */
     int cross = hit == 1 ? GEOSPreparedIntersects_r(h, sn->pbnd, t->rect) : 0;
     if (hit == 2 || cross == 2)
         return tc__fail(ctx, TC_ERR_GEOMETRY, "tiles: %s", ctx->geos_msg);
-    t->state = hit != 1 ? 0 : cross == 0 ? 1 : 2;
-    if (t->state == 2) {
-        GEOSGeometry *c = clip_cell(ctx, sn, t->box);
-        t->cut = tc__as_multi_take(ctx, GEOSDifference_r(h, t->land, c ? c : sn->geom));
+    int state = hit != 1 ? 0 : cross == 0 ? 1 : 2;
+    GEOSGeometry *c = state == 2 ? clip_cell(ctx, sn, t->box) : NULL;
+    if (t->have && state == t->state &&
+        (state != 2 || (c && t->clip && GEOSEqualsExact_r(h, c, t->clip, 0.0) == 1))) {
+        /* the same snapshot in the cell: the same fragments; only their front line may
+         * depend on what changed next door */
         if (c)
             GEOSGeom_destroy_r(h, c);
+        for (size_t i = 0; i < t->ncf; i++)
+            t->cf[i].front_done = false;
+        return TC_OK;
+    }
+    tile_clear_state(ctx, t);
+    t->state = state;
+    if (t->state == 2) {
+        t->clip = c;
+        t->cut = tc__as_multi_take(ctx, GEOSDifference_r(h, t->land, c ? c : sn->geom));
         if (!t->cut)
             return tc__fail(ctx, TC_ERR_GEOMETRY, "tiles: overlay at cell %.3f %.3f: %s",
                             t->box[0], t->box[1], ctx->geos_msg);
