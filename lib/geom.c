@@ -428,7 +428,7 @@ tc_status tc__geom_planar_length_deg(tc_ctx *ctx, const GEOSGeometry *g, double 
     return TC_OK;
 }
 
-/* ---------------------------------------------------------------- grid noding */
+/* ---------------------------------------------------------------- densifying */
 
 typedef struct crossing {
     double t, x, y;
@@ -440,12 +440,19 @@ static int cmp_crossing(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-/* Crossings of the segment a→b with the grid lines x = k step and y = k step strictly
- * inside it, in order, appended to c (room for *n more kept by the caller). */
-static size_t segment_crossings(double ax, double ay, double bx, double by, double step,
-                                crossing *c)
+/* Points strictly inside the segment a→b, in order, into c: GEOSDensify's (ceil(length /
+ * max_edge) equal parts; none when max_edge is 0) and where the segment crosses a line
+ * x = k step or y = k step. Returns how many. */
+static size_t segment_points(double ax, double ay, double bx, double by, double max_edge,
+                             double step, crossing *c)
 {
     size_t n = 0;
+    double len = hypot(bx - ax, by - ay);
+    double parts = max_edge > 0 ? ceil(len / max_edge) : 1;
+    for (double j = 1; j < parts; j++) {
+        double t = j / parts;
+        c[n++] = (crossing){t, ax + t * (bx - ax), ay + t * (by - ay)};
+    }
     for (int axis = 0; axis < 2; axis++) {
         double a = axis == 0 ? ax : ay, b = axis == 0 ? bx : by;
         if (a == b)
@@ -466,35 +473,45 @@ static size_t segment_crossings(double ax, double ay, double bx, double by, doub
     return n;
 }
 
-static GEOSGeometry *node_ring(tc_ctx *ctx, const GEOSGeometry *ring, double step)
+/* Upper bound of segment_points() for one segment. */
+static size_t segment_room(double ax, double ay, double bx, double by, double max_edge,
+                           double step)
+{
+    double parts = max_edge > 0 ? ceil(hypot(bx - ax, by - ay) / max_edge) : 1;
+    return (size_t)parts + (size_t)(floor(fmax(ax, bx) / step) - floor(fmin(ax, bx) / step)) +
+           (size_t)(floor(fmax(ay, by) / step) - floor(fmin(ay, by) / step));
+}
+
+static GEOSGeometry *densify_ring(tc_ctx *ctx, const GEOSGeometry *ring, double max_edge,
+                                  double step)
 {
     GEOSContextHandle_t h = ctx->geos;
     double *x = NULL, *y = NULL;
     size_t n = 0;
-    if (tc__ring_xy(ctx, ring, &x, &y, &n) != TC_OK || n < 2)
-        return n < 2 && !ctx->errmsg[0] ? GEOSGeom_clone_r(h, ring) : NULL;
-    /* count first: out arrays sized exactly */
-    size_t extra = 0;
-    for (size_t i = 1; i < n; i++)
-        extra += (size_t)(floor(fmax(x[i - 1], x[i]) / step) - floor(fmin(x[i - 1], x[i]) / step)) +
-                 (size_t)(floor(fmax(y[i - 1], y[i]) / step) - floor(fmin(y[i - 1], y[i]) / step));
-    if (!extra)
+    if (tc__ring_xy(ctx, ring, &x, &y, &n) != TC_OK)
+        return NULL;
+    if (n < 2)
         return GEOSGeom_clone_r(h, ring);
-    double *ox = malloc((n + extra) * sizeof *ox), *oy = malloc((n + extra) * sizeof *oy);
-    crossing *c = malloc((extra + 2) * sizeof *c);
+    size_t room = n, most = 0;
+    for (size_t i = 1; i < n; i++) {
+        size_t r = segment_room(x[i - 1], y[i - 1], x[i], y[i], max_edge, step);
+        room += r;
+        most = r > most ? r : most;
+    }
+    double *ox = malloc(room * sizeof *ox), *oy = malloc(room * sizeof *oy);
+    crossing *c = malloc((most + 1) * sizeof *c);
     GEOSGeometry *out = NULL;
     if (ox && oy && c) {
         size_t m = 0;
         for (size_t i = 0; i < n; i++) {
-            if (i > 0) {
-                size_t k = segment_crossings(x[i - 1], y[i - 1], x[i], y[i], step, c);
-                for (size_t q = 0; q < k; q++) {
-                    if (c[q].x == ox[m - 1] && c[q].y == oy[m - 1])
-                        continue;
+            size_t k = i ? segment_points(x[i - 1], y[i - 1], x[i], y[i], max_edge, step, c) : 0;
+            for (size_t q = 0; q < k; q++)
+                if (!(c[q].x == ox[m - 1] && c[q].y == oy[m - 1])) {
                     ox[m] = c[q].x;
                     oy[m++] = c[q].y;
                 }
-            }
+            if (m && x[i] == ox[m - 1] && y[i] == oy[m - 1])
+                continue; /* no repeated points (as GEOSDensify) */
             ox[m] = x[i];
             oy[m++] = y[i];
         }
@@ -507,17 +524,19 @@ static GEOSGeometry *node_ring(tc_ctx *ctx, const GEOSGeometry *ring, double ste
     return out;
 }
 
-static GEOSGeometry *node_polygon(tc_ctx *ctx, const GEOSGeometry *p, double step)
+static GEOSGeometry *densify_polygon(tc_ctx *ctx, const GEOSGeometry *p, double max_edge,
+                                     double step)
 {
     GEOSContextHandle_t h = ctx->geos;
     if (GEOSisEmpty_r(h, p) == 1)
         return GEOSGeom_clone_r(h, p);
     int nh = GEOSGetNumInteriorRings_r(h, p);
-    GEOSGeometry *shell = node_ring(ctx, GEOSGetExteriorRing_r(h, p), step);
+    GEOSGeometry *shell = densify_ring(ctx, GEOSGetExteriorRing_r(h, p), max_edge, step);
     GEOSGeometry **holes = calloc((size_t)(nh > 0 ? nh : 1), sizeof *holes);
     bool ok = shell && holes && nh >= 0;
     for (int i = 0; ok && i < nh; i++)
-        ok = (holes[i] = node_ring(ctx, GEOSGetInteriorRingN_r(h, p, i), step)) != NULL;
+        ok = (holes[i] = densify_ring(ctx, GEOSGetInteriorRingN_r(h, p, i), max_edge, step)) !=
+             NULL;
     GEOSGeometry *out = NULL;
     if (ok) {
         out = GEOSGeom_createPolygon_r(h, shell, holes, (unsigned)nh);
@@ -532,7 +551,7 @@ static GEOSGeometry *node_polygon(tc_ctx *ctx, const GEOSGeometry *p, double ste
     return out;
 }
 
-GEOSGeometry *tc__geom_node_grid_take(tc_ctx *ctx, GEOSGeometry *g, double step)
+GEOSGeometry *tc__geom_densify_take(tc_ctx *ctx, GEOSGeometry *g, double max_edge, double step)
 {
     GEOSContextHandle_t h = ctx->geos;
     if (!g)
@@ -542,7 +561,8 @@ GEOSGeometry *tc__geom_node_grid_take(tc_ctx *ctx, GEOSGeometry *g, double step)
     int k = 0;
     for (; parts && k < n; k++) {
         const GEOSGeometry *p = GEOSGetGeometryN_r(h, g, k);
-        if (GEOSGeomTypeId_r(h, p) != GEOS_POLYGON || !(parts[k] = node_polygon(ctx, p, step)))
+        if (GEOSGeomTypeId_r(h, p) != GEOS_POLYGON ||
+            !(parts[k] = densify_polygon(ctx, p, max_edge, step)))
             break;
     }
     GEOSGeometry *out = NULL;

@@ -177,10 +177,8 @@ static tc_status convert(tc_ctx *ctx, const char *what, OGRGeometryH og, PJ *P, 
                       what, densify_deg, TC__MAX_DENSIFY_VERTICES);
         goto done;
     }
-    poly = tc__as_multi_take(ctx, GEOSDensify_r(h, valid, densify_deg));
-    GEOSGeom_destroy_r(h, valid);
     /* and a vertex on every line of the tiles' grid an edge crosses (lib/tiles.c) */
-    poly = tc__geom_node_grid_take(ctx, poly, TC__TILE_DEG);
+    poly = tc__geom_densify_take(ctx, tc__as_multi_take(ctx, valid), densify_deg, TC__TILE_DEG);
     if (!poly)
         st = tc__fail(ctx, TC_ERR_GEOMETRY, "%s: densify failed: %s", what, ctx->geos_msg);
 done:

@@ -78,10 +78,12 @@ tc_status tc__geom_area_m2(tc_ctx *ctx, const GEOSGeometry *g, double *area_m2,
                            double *perimeter_m);
 /* Total planar length (degrees) of every ring or line of g. */
 tc_status tc__geom_planar_length_deg(tc_ctx *ctx, const GEOSGeometry *g, double *length_deg);
-/* A vertex added wherever an edge of MultiPolygon g crosses a grid line x = k step or
- * y = k step (g consumed; NULL on failure). Cutting the result along grid lines then
- * splits no edge, so tiles add up to the whole on the ellipsoid (lib/tiles.c). */
-GEOSGeometry *tc__geom_node_grid_take(tc_ctx *ctx, GEOSGeometry *g, double step);
+/* MultiPolygon g (valid; consumed) with every edge longer than max_edge degrees split
+ * into equal parts, as GEOSDensify does but without its repairing buffer(0) (g is valid
+ * already), and a vertex wherever an edge crosses a grid line x = k step or y = k step:
+ * cutting the result along grid lines then splits no edge, so tiles add up to the whole
+ * on the ellipsoid (lib/tiles.c). NULL on failure. */
+GEOSGeometry *tc__geom_densify_take(tc_ctx *ctx, GEOSGeometry *g, double max_edge, double step);
 /* The rectangle b (xmin, ymin, xmax, ymax) as a polygon, densified to edges of at most
  * densify degrees (0: its four corners only); NULL on failure. */
 GEOSGeometry *tc__rect_polygon(tc_ctx *ctx, const double b[4], double densify);
