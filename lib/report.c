@@ -82,6 +82,8 @@ typedef struct memo_unit {
     GEOSGeometry *strip_unc;
     strip_piece *pieces;
     size_t n_pieces;
+    /* land that changed hands since the previous date: became controlled, uncontrolled */
+    double gained_m2, lost_m2;
 } memo_unit;
 
 static void memo_strip_clear(tc_ctx *ctx, memo_unit *m)
@@ -114,6 +116,12 @@ tc__memo *tc__memo_new(tc_ctx *ctx, size_t n_units)
         m->n = n_units;
     }
     return m;
+}
+
+void tc__memo_change(const tc__memo *m, size_t unit, double *gained_m2, double *lost_m2)
+{
+    *gained_m2 = m && unit < m->n ? m->u[unit].gained_m2 : 0;
+    *lost_m2 = m && unit < m->n ? m->u[unit].lost_m2 : 0;
 }
 
 void tc__memo_set_dirty(tc__memo *m, const tc__cellset *dirty)
@@ -916,6 +924,7 @@ static tc_status tiled_body(unit_job *j, memo_unit *m, tc_areas *a)
     if (GEOSPreparedIntersects_r(h, j->psnap, u->land) != 1) {
         a->gap_m2 = u->land_m2; /* untouched: all of it uncontrolled */
         a->n_gap = 1;
+        m->lost_m2 = m->valid ? m->a.controlled_m2 : 0; /* whatever was held is lost */
         if (m->tiles) { /* their cells now lag behind: start afresh next time */
             tc__tiles_free(j->ctx, m->tiles);
             m->tiles = NULL;
@@ -925,7 +934,8 @@ static tc_status tiled_body(unit_job *j, memo_unit *m, tc_areas *a)
     }
     tc_status st = TC_OK;
     const tc__cellset *dirty = j->memo->dirty;
-    if (!m->tiles) {
+    bool fresh = !m->tiles; /* untouched before (or the first date): held nothing */
+    if (fresh) {
         st = tc__tiles_new(j->ctx, u->land, u->strip, &m->tiles);
         dirty = NULL;
     }
@@ -989,6 +999,10 @@ static tc_status tiled_body(unit_job *j, memo_unit *m, tc_areas *a)
     }
     a->controlled_m2 = fmax(0.0, a->land_m2 - raw);
     a->closure_rel = fabs(a->land_m2 - (a->controlled_m2 + raw)) / a->land_m2;
+    if (fresh)
+        m->gained_m2 = a->controlled_m2;
+    else
+        tc__tiles_change(m->tiles, &m->gained_m2, &m->lost_m2);
     return TC_OK;
 }
 
@@ -997,6 +1011,7 @@ static tc_status compute_unit(unit_job *j, tc_areas *a)
     memo_unit *m = j->memo ? &j->memo->u[j->index] : NULL;
     if (!m || j->ea_max_rel || j->o->method == TC_METHOD_PLAIN)
         return compute_body(j, a);
+    m->gained_m2 = m->lost_m2 = 0;
     if (m->valid && m->tiles && j->memo->dirty && !tc__tiles_any_dirty(m->tiles, j->memo->dirty)) {
         *a = m->a; /* no cell of its land or strip changed: the same result */
         return TC_OK;

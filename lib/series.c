@@ -258,18 +258,18 @@ static tc_status diff_cell(tc_ctx *ctx, const GEOSGeometry *now, const GEOSGeome
  * now, before: the snapshots, or valid parts of them covering box (overlaid). */
 static tc_status diff_rec(tc_ctx *ctx, const GEOSGeometry *now, const GEOSGeometry *before,
                           const GEOSGeometry *a, const GEOSGeometry *b, const double box[4],
-                          bool local, diff_parts *out)
+                          bool local, bool mark_only, diff_parts *out)
 {
     GEOSContextHandle_t h = ctx->geos;
     if (GEOSEqualsExact_r(h, a, b, 0.0) == 1)
         return TC_OK; /* the same coordinates here: nothing changed hands */
     if (box[2] - box[0] <= LEAF_DEG && box[3] - box[1] <= LEAF_DEG)
-        return diff_cell(ctx, now, before, box, out);
-    if (!local && box[2] - box[0] <= LOCAL_DEG && box[3] - box[1] <= LOCAL_DEG) {
+        return mark_only ? mark_cells(ctx, out, box) : diff_cell(ctx, now, before, box, out);
+    if (!local && !mark_only && box[2] - box[0] <= LOCAL_DEG && box[3] - box[1] <= LOCAL_DEG) {
         GEOSGeometry *cell = cell_polygon(ctx, box);
         GEOSGeometry *ln = cell ? GEOSIntersection_r(h, now, cell) : NULL;
         GEOSGeometry *lb = ln ? GEOSIntersection_r(h, before, cell) : NULL;
-        tc_status st = lb ? diff_rec(ctx, ln, lb, a, b, box, true, out)
+        tc_status st = lb ? diff_rec(ctx, ln, lb, a, b, box, true, false, out)
                           : tc__fail(ctx, TC_ERR_GEOMETRY, "series change: %s", ctx->geos_msg);
         if (lb)
             GEOSGeom_destroy_r(h, lb);
@@ -286,11 +286,11 @@ static tc_status diff_rec(tc_ctx *ctx, const GEOSGeometry *now, const GEOSGeomet
     for (int k = 0; k < 4 && st == TC_OK; k++) {
         GEOSGeometry *ca = GEOSClipByRect_r(h, a, q[k][0], q[k][1], q[k][2], q[k][3]);
         GEOSGeometry *cb = ca ? GEOSClipByRect_r(h, b, q[k][0], q[k][1], q[k][2], q[k][3]) : NULL;
-        if (!cb) /* the clipper failed: overlay this quadrant cell by cell instead */
-            st = TC_OK;
         if (ca && cb)
-            st = diff_rec(ctx, now, before, ca, cb, q[k], local, out);
-        else if (box[2] - box[0] <= 8 * LEAF_DEG)
+            st = diff_rec(ctx, now, before, ca, cb, q[k], local, mark_only, out);
+        else if (mark_only) /* the clipper failed: take every cell of it as changed */
+            st = mark_cells(ctx, out, q[k]);
+        else if (box[2] - box[0] <= 8 * LEAF_DEG) /* the clipper failed: cell by cell */
             st = diff_cell(ctx, now, before, q[k], out);
         else
             st = tc__fail(ctx, TC_ERR_GEOMETRY, "series change: clipping failed: %s",
@@ -304,7 +304,7 @@ static tc_status diff_rec(tc_ctx *ctx, const GEOSGeometry *now, const GEOSGeomet
 }
 
 static tc_status diff_changed(tc_ctx *ctx, const tc_snapshot *now, const tc_snapshot *before,
-                              diff_parts *parts);
+                              bool mark_only, diff_parts *parts);
 static const GEOSPreparedGeometry *prepared(tc_ctx *ctx, const GEOSPreparedGeometry **slot,
                                              const GEOSGeometry *g);
 static tc_status changes_per_unit(tc_ctx *ctx, worker *w, size_t d, diff_parts *pp,
@@ -330,14 +330,14 @@ static tc_status changes(tc_ctx *ctx, worker *w, size_t d, const tc_snapshot *no
         if (st == TC_OK)
             st = add_part(ctx, &parts, GEOSDifference_r(h, before->geom, now->geom), false);
     } else {
-        st = diff_changed(ctx, now, before, &parts);
+        st = diff_changed(ctx, now, before, false, &parts);
     }
     return changes_per_unit(ctx, w, d, &parts, st);
 }
 
 /* The quadtree diff from the common grid's root cell. */
 static tc_status diff_changed(tc_ctx *ctx, const tc_snapshot *now, const tc_snapshot *before,
-                              diff_parts *parts)
+                              bool mark_only, diff_parts *parts)
 {
     GEOSContextHandle_t h = ctx->geos;
     /* a grid anchored at multiples of LEAF_DEG, so that cells are the same every day */
@@ -353,7 +353,8 @@ static tc_status diff_changed(tc_ctx *ctx, const tc_snapshot *now, const tc_snap
     box[1] = floor(fmin(e[0][1], e[1][1]) / LEAF_DEG) * LEAF_DEG;
     box[2] = box[0] + 2 * size; /* room for the floor() shift */
     box[3] = box[1] + 2 * size;
-    return diff_rec(ctx, now->geom, before->geom, now->geom, before->geom, box, false, parts);
+    return diff_rec(ctx, now->geom, before->geom, now->geom, before->geom, box, false, mark_only,
+                    parts);
 }
 
 /* Each unit's share of the gained and lost parts (consumed), into the change rows. */
@@ -419,6 +420,24 @@ static const GEOSPreparedGeometry *prepared(tc_ctx *ctx, const GEOSPreparedGeome
     return *slot;
 }
 
+/* The change rows of date d from the units' tiles (tc__memo_change). */
+static void changes_from_tiles(worker *w, const tc__memo *memo, size_t d)
+{
+    tc_series *s = w->sh->s;
+    const tc_regionset *rs = w->sh->rs;
+    tc_change *c = &s->chg[d * (s->n_rows + 2)];
+    for (size_t u = 0; u < rs->n; u++) {
+        double g = 0, l = 0;
+        tc__memo_change(memo, u, &g, &l);
+        for (size_t r = 0; r < s->n_rows; r++)
+            if (s->row_unit[r] == u)
+                c[r].gained_m2 = g, c[r].lost_m2 = l;
+        tc_change *t = &c[s->n_rows + (tc_catalog_is_claimed(rs->units[u].code) ? 0 : 1)];
+        t->gained_m2 += g;
+        t->lost_m2 += l;
+    }
+}
+
 static tc_status store(tc_series *s, size_t d, const tc_report *rep)
 {
     tc_status st = TC_OK;
@@ -461,12 +480,31 @@ static void *work(void *arg)
         st = tc__fail(ctx, TC_ERR_NOMEM, "series: out of memory");
         goto out;
     }
+    /* Tiles (the default method, lib/tiles.c): changes come from the units' cells; the
+     * change finder only says which cells to look at. A worker starting mid-series first
+     * builds the tiles of the date before its first, unreported, so that every date's
+     * figures and changes are the same whichever worker computes them. */
+    const bool tiled = !plain && !sh->o->report.equal_area_check;
+    bool first_stored = false; /* the first date had the warm-up date's bytes: stored */
+    if (tiled && w->begin > 0) {
+        tc_report *rep = NULL;
+        st = tc_archive_open_snapshot(ctx, sh->arch, s->arch[w->begin - 1], &prev);
+        if (st == TC_OK)
+            st = tc__report_compute(ctx, sh->rs, prev, &sh->o->report, memo, &rep);
+        if (st == TC_OK && s->unchanged[w->begin]) {
+            if ((st = store(s, w->begin, rep)) != TC_OK)
+                st = tc__fail(ctx, TC_ERR_INTERNAL, "series: report rows do not match");
+            first_stored = st == TC_OK;
+        }
+        tc_report_free(rep);
+    }
     for (size_t d = w->begin; d < w->end && st == TC_OK; d++) {
-        bool reuse = !plain && d > w->begin && s->unchanged[d];
+        bool reuse = !plain && (d > w->begin || first_stored) && s->unchanged[d];
         diff_parts parts = {NULL, NULL, 0, 0, {NULL, 0, 0, false}};
         bool have_parts = false;
         if (reuse) {
-            copy_date(s, d, d - 1); /* the same bytes: the same figures */
+            if (d > w->begin) /* (else stored by the warm-up) */
+                copy_date(s, d, d - 1); /* the same bytes: the same figures */
         } else {
             if ((st = tc_archive_open_snapshot(ctx, sh->arch, s->arch[d], &cur)) != TC_OK)
                 break;
@@ -476,11 +514,11 @@ static void *work(void *arg)
                     (st = tc_archive_open_snapshot(ctx, sh->arch, s->arch[d - 1], &prev)) != TC_OK)
                     break;
                 have_parts = true;
-                st = diff_changed(ctx, cur, prev, &parts);
+                st = diff_changed(ctx, cur, prev, tiled, &parts);
                 /* a cell whose edge a change touches is changed too */
                 if (st == TC_OK && !tc__cellset_grow(&parts.cells))
                     st = tc__fail(ctx, TC_ERR_NOMEM, "series: out of memory");
-                if (st == TC_OK && d > w->begin)
+                if (st == TC_OK && (d > w->begin || tiled))
                     tc__memo_set_dirty(memo, &parts.cells);
                 if (st != TC_OK) {
                     changes_per_unit(ctx, w, d, &parts, st); /* frees the parts */
@@ -501,6 +539,8 @@ static void *work(void *arg)
             st = changes_per_unit(ctx, w, d, &parts, st); /* consumes the parts */
             if (st != TC_OK)
                 break;
+            if (tiled) /* the change finder only marked cells: changes are the tiles' */
+                changes_from_tiles(w, memo, d);
         } else if (st != TC_OK) {
             break;
         } else if (d > 0 && (plain || !s->unchanged[d])) {

@@ -276,6 +276,9 @@ bool tc__tiles_strip_dirty(const tc__tiles *t, const tc__cellset *dirty);
  * when the tiles already hold a result. */
 tc_status tc__tiles_update(tc_ctx *ctx, tc__tiles *t, const tc__tiles_snap *snap,
                            const tc__cellset *dirty);
+/* Land that changed hands in the last update, cell by cell against each cell's previous
+ * state: became controlled (gained) and became uncontrolled (lost); 0 for a first update. */
+void tc__tiles_change(const tc__tiles *t, double *gained_m2, double *lost_m2);
 size_t tc__tiles_piece_count(const tc__tiles *t);
 const tc__piece *tc__tiles_piece(const tc__tiles *t, size_t i);
 const tc__frag_ref *tc__tiles_piece_frag(const tc__tiles *t, const tc__piece *p, size_t k);
@@ -289,6 +292,9 @@ void tc__memo_free(tc__memo *m);
 /* The cells where the snapshot changed since the previous date (sorted; borrowed until
  * the next tc__report_compute() returns), or NULL: everything may have changed. */
 void tc__memo_set_dirty(tc__memo *m, const tc__cellset *dirty);
+/* Land of unit that changed hands at the last tc__report_compute() with m, against the
+ * date before it: became controlled (gained), became uncontrolled (lost). */
+void tc__memo_change(const tc__memo *m, size_t unit, double *gained_m2, double *lost_m2);
 /* tc_report_new() with an optional memo (NULL: none). */
 tc_status tc__report_compute(tc_ctx *ctx, const tc_regionset *rs, const tc_snapshot *snap,
                              const tc_report_opts *opts, tc__memo *memo, tc_report **out);

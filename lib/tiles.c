@@ -122,6 +122,7 @@ typedef struct tile {
     bool whole;          /* the land covers the whole cell */
     frag *lf;            /* land's polygons as fragments (an empty cell's) */
     size_t nlf;
+    double land_m2;      /* their areas summed */
     /* per snapshot */
     bool have;           /* state below is for a snapshot already */
     int state;           /* 0 empty, 1 full, 2 mixed */
@@ -142,6 +143,8 @@ struct tc__tiles {
     tc__piece *pieces;
     size_t npieces;
     size_t *members;     /* fragment indices, piece by piece */
+    /* what the last update changed: land that became controlled, and uncontrolled */
+    double gained_m2, lost_m2;
 };
 
 static void frags_free(frag *f, size_t n)
@@ -376,6 +379,8 @@ static tc_status cut_block(tc_ctx *ctx, tc__tiles *ts, const GEOSGeometry *land,
                 continue;
             }
             st = make_frags(ctx, t->land, t->box, &t->lf, &t->nlf);
+            for (size_t q = 0; st == TC_OK && q < t->nlf; q++)
+                t->land_m2 += t->lf[q].m2;
         }
     GEOSGeom_destroy_r(h, local);
     return st;
@@ -467,7 +472,51 @@ static GEOSGeometry *clip_cell(tc_ctx *ctx, const tc__tiles_snap *sn, const doub
     return tc__clip_guarded(ctx, sn->geom, sn->x, sn->y, sn->n, b);
 }
 
-static tc_status update_tile(tc_ctx *ctx, tile *t, const tc__tiles_snap *sn)
+/* Uncontrolled area of a tile in a state (cut: the mixed state's fragments). */
+static double unc_m2(const tile *t, int state, const frag *cf, size_t ncf)
+{
+    double m = 0;
+    if (state == 0)
+        return t->land_m2;
+    for (size_t i = 0; state == 2 && i < ncf; i++)
+        m += cf[i].m2;
+    return m;
+}
+
+/* Land of tile t that changed hands between its old state and the new one (state, cut,
+ * cf), added to the set's gained (became controlled) and lost (became uncontrolled). A
+ * change between two mixed states is an overlay of the old and new fragments; any other
+ * is a difference of areas (one side is the whole tile or nothing). */
+static tc_status tile_change(tc_ctx *ctx, tc__tiles *ts, const tile *t, int state,
+                             const GEOSGeometry *cut, const frag *cf, size_t ncf)
+{
+    GEOSContextHandle_t h = ctx->geos;
+    if (t->state != 2 || state != 2) {
+        double before = unc_m2(t, t->state, t->cf, t->ncf), now = unc_m2(t, state, cf, ncf);
+        if (before > now)
+            ts->gained_m2 += before - now;
+        else
+            ts->lost_m2 += now - before;
+        return TC_OK;
+    }
+    GEOSGeometry *g = GEOSDifference_r(h, t->cut, cut);
+    GEOSGeometry *l = g ? GEOSDifference_r(h, cut, t->cut) : NULL;
+    double gm = 0, lm = 0;
+    tc_status st = l ? tc__geom_area_m2(ctx, g, &gm, NULL)
+                     : tc__fail(ctx, TC_ERR_GEOMETRY, "tiles: change at cell %.3f %.3f: %s",
+                                t->box[0], t->box[1], ctx->geos_msg);
+    if (st == TC_OK)
+        st = tc__geom_area_m2(ctx, l, &lm, NULL);
+    ts->gained_m2 += gm;
+    ts->lost_m2 += lm;
+    if (g)
+        GEOSGeom_destroy_r(h, g);
+    if (l)
+        GEOSGeom_destroy_r(h, l);
+    return st;
+}
+
+static tc_status update_tile(tc_ctx *ctx, tc__tiles *ts, tile *t, const tc__tiles_snap *sn)
 {
     GEOSContextHandle_t h = ctx->geos;
     int hit = GEOSPreparedIntersects_r(h, sn->prep, t->rect);
@@ -487,18 +536,32 @@ static tc_status update_tile(tc_ctx *ctx, tile *t, const tc__tiles_snap *sn)
             t->cf[i].front_done = false;
         return TC_OK;
     }
+    GEOSGeometry *cut = NULL;
+    frag *cf = NULL;
+    size_t ncf = 0;
+    tc_status st = TC_OK;
+    if (state == 2) {
+        cut = tc__as_multi_take(ctx, GEOSDifference_r(h, t->land, c ? c : sn->geom));
+        st = cut ? make_frags(ctx, cut, t->box, &cf, &ncf)
+                 : tc__fail(ctx, TC_ERR_GEOMETRY, "tiles: overlay at cell %.3f %.3f: %s",
+                            t->box[0], t->box[1], ctx->geos_msg);
+    }
+    if (st == TC_OK && t->have)
+        st = tile_change(ctx, ts, t, state, cut, cf, ncf);
+    if (st != TC_OK) {
+        if (c)
+            GEOSGeom_destroy_r(h, c);
+        if (cut)
+            GEOSGeom_destroy_r(h, cut);
+        frags_free(cf, ncf);
+        return st;
+    }
     tile_clear_state(ctx, t);
     t->state = state;
-    if (t->state == 2) {
-        t->clip = c;
-        t->cut = tc__as_multi_take(ctx, GEOSDifference_r(h, t->land, c ? c : sn->geom));
-        if (!t->cut)
-            return tc__fail(ctx, TC_ERR_GEOMETRY, "tiles: overlay at cell %.3f %.3f: %s",
-                            t->box[0], t->box[1], ctx->geos_msg);
-        tc_status st = make_frags(ctx, t->cut, t->box, &t->cf, &t->ncf);
-        if (st != TC_OK)
-            return st;
-    }
+    t->clip = c;
+    t->cut = cut;
+    t->cf = cf;
+    t->ncf = ncf;
     t->have = true;
     return TC_OK;
 }
@@ -640,11 +703,12 @@ tc_status tc__tiles_update(tc_ctx *ctx, tc__tiles *ts, const tc__tiles_snap *sn,
                            const tc__cellset *dirty)
 {
     tc_status st = TC_OK;
+    ts->gained_m2 = ts->lost_m2 = 0;
     for (size_t i = 0; i < ts->n && st == TC_OK; i++) {
         tile *t = &ts->t[i];
         if (t->have && dirty && !tc__cellset_has(dirty, t->ci, t->cj))
             continue; /* the snapshot did not change in this cell */
-        st = update_tile(ctx, t, sn);
+        st = update_tile(ctx, ts, t, sn);
     }
     if (st == TC_OK)
         st = build_pieces(ctx, ts);
@@ -661,4 +725,10 @@ const tc__piece *tc__tiles_piece(const tc__tiles *ts, size_t i) { return &ts->pi
 const tc__frag_ref *tc__tiles_piece_frag(const tc__tiles *ts, const tc__piece *p, size_t k)
 {
     return &ts->refs[ts->members[p->first + k]];
+}
+
+void tc__tiles_change(const tc__tiles *ts, double *gained_m2, double *lost_m2)
+{
+    *gained_m2 = ts->gained_m2;
+    *lost_m2 = ts->lost_m2;
 }
