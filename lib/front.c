@@ -202,25 +202,34 @@ tc_status tc__front_index_new(tc_ctx *ctx, const GEOSGeometry *land, const GEOSG
     *out = NULL;
     tc__front_index *fi = calloc(1, sizeof *fi);
     int nl = GEOSGetNumCoordinates_r(ctx->geos, land);
-    int ns = GEOSGetNumCoordinates_r(ctx->geos, snap);
     if (!fi || !keyset_init(&fi->land_pts, 2, nl > 0 ? (size_t)nl : 0) ||
-        !keyset_init(&fi->land_edges, 4, nl > 0 ? (size_t)nl : 0) ||
-        !keyset_init(&fi->snap_pts, 2, ns > 0 ? (size_t)ns : 0)) {
+        !keyset_init(&fi->land_edges, 4, nl > 0 ? (size_t)nl : 0)) {
         tc__front_index_free(ctx, fi);
         return tc__fail(ctx, TC_ERR_NOMEM, "front line: out of memory");
     }
     fi->land = land;
-    fi->psnap = psnap;
-    ring_sets ls = {&fi->land_pts, &fi->land_edges}, ss = {&fi->snap_pts, NULL};
+    ring_sets ls = {&fi->land_pts, &fi->land_edges};
     tc_status st = each_ring_xy(ctx, land, add_ring, &ls);
     if (st == TC_OK)
-        st = each_ring_xy(ctx, snap, add_ring, &ss);
+        st = tc__front_index_set_snap(ctx, fi, snap, psnap);
     if (st != TC_OK) {
         tc__front_index_free(ctx, fi);
         return st;
     }
     *out = fi;
     return TC_OK;
+}
+
+tc_status tc__front_index_set_snap(tc_ctx *ctx, tc__front_index *fi, const GEOSGeometry *snap,
+                                   const GEOSPreparedGeometry *psnap)
+{
+    int ns = GEOSGetNumCoordinates_r(ctx->geos, snap);
+    keyset_free(&fi->snap_pts);
+    fi->psnap = psnap;
+    if (!keyset_init(&fi->snap_pts, 2, ns > 0 ? (size_t)ns : 0))
+        return tc__fail(ctx, TC_ERR_NOMEM, "front line: out of memory");
+    ring_sets ss = {&fi->snap_pts, NULL};
+    return each_ring_xy(ctx, snap, add_ring, &ss);
 }
 
 /* Is the midpoint of a→b on the land boundary? -1 on failure. */

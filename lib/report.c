@@ -66,6 +66,7 @@ typedef struct unit_job {
     GEOSGeometry *land_bnd;   /* boundary of the unit's land (plain front line; lazy) */
     const GEOSPreparedGeometry *pland_bnd; /* land_bnd prepared (lazy) */
     tc__front_index *front;   /* the unit's and snapshot's vertices (fast front line; lazy) */
+    bool front_borrowed;      /* front belongs to the memo */
     tc__memo *memo;           /* results of the previous report of a series, or NULL */
     size_t index;             /* the unit's index in the region set */
 } unit_job;
@@ -84,6 +85,7 @@ typedef struct memo_unit {
     size_t n_pieces;
     /* land that changed hands since the previous date: became controlled, uncontrolled */
     double gained_m2, lost_m2;
+    tc__front_index *front; /* the unit's land vertices (lazy), for every date */
 } memo_unit;
 
 static void memo_strip_clear(tc_ctx *ctx, memo_unit *m)
@@ -137,6 +139,7 @@ void tc__memo_free(tc__memo *m)
     for (size_t i = 0; i < m->n; i++) {
         tc__tiles_free(m->ctx, m->u[i].tiles);
         memo_strip_clear(m->ctx, &m->u[i]);
+        tc__front_index_free(m->ctx, m->u[i].front);
     }
     free(m->u);
     free(m);
@@ -563,9 +566,19 @@ static tc_status front_length(unit_job *j, const GEOSGeometry *p, const double *
     GEOSContextHandle_t h = j->ctx->geos;
     if (j->o->method != TC_METHOD_PLAIN) { /* by the origin of each edge (lib/front.c) */
         tc_status st = TC_OK;
-        if (!j->front)
-            st = tc__front_index_new(j->ctx, j->u->land, j->csnap ? j->csnap : j->snap,
-                                     j->psnap, &j->front);
+        const GEOSGeometry *snap = j->csnap ? j->csnap : j->snap;
+        memo_unit *m = j->memo ? &j->memo->u[j->index] : NULL;
+        if (!j->front && m && m->front) { /* the land's part is the memo's, kept */
+            st = tc__front_index_set_snap(j->ctx, m->front, snap, j->psnap);
+            j->front = m->front;
+            j->front_borrowed = true;
+        } else if (!j->front) {
+            st = tc__front_index_new(j->ctx, j->u->land, snap, j->psnap, &j->front);
+            if (st == TC_OK && m) {
+                m->front = j->front;
+                j->front_borrowed = true;
+            }
+        }
         return st == TC_OK ? tc__front_length_m(j->ctx, j->front, p, cut_box, front_m) : st;
     }
     /* the reference: every edge of the piece tested against the land's boundary */
@@ -1030,7 +1043,8 @@ static void unit_job_free(unit_job *j)
         GEOSPreparedGeom_destroy_r(h, j->pland_bnd);
     if (j->land_bnd)
         GEOSGeom_destroy_r(h, j->land_bnd);
-    tc__front_index_free(j->ctx, j->front);
+    if (!j->front_borrowed)
+        tc__front_index_free(j->ctx, j->front);
     if (j->csnap)
         GEOSGeom_destroy_r(h, j->csnap);
     if (j->strip_unc && !j->strip_borrowed)

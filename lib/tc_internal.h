@@ -202,6 +202,9 @@ typedef struct tc__front_index tc__front_index;
 tc_status tc__front_index_new(tc_ctx *ctx, const GEOSGeometry *land, const GEOSGeometry *snap,
                               const GEOSPreparedGeometry *psnap, tc__front_index **out);
 void tc__front_index_free(tc_ctx *ctx, tc__front_index *fi);
+/* The same index for another snapshot (the land's part is kept). */
+tc_status tc__front_index_set_snap(tc_ctx *ctx, tc__front_index *fi, const GEOSGeometry *snap,
+                                   const GEOSPreparedGeometry *psnap);
 /* Adds to *front_m the geodesic length of the edges of piece (an uncontrolled polygon of
  * land − snap) that are not on the land's boundary; with cut_box (a tile's cell), edges
  * along the cell's edges count only where controlled land lies across them (elsewhere
