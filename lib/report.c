@@ -101,6 +101,7 @@ static void memo_strip_clear(tc_ctx *ctx, memo_unit *m)
 
 struct tc__memo {
     tc_ctx *ctx;                /* the worker's: owns the tiles' geometries */
+    unsigned long epoch;        /* reports computed with it (stamps per-report facts) */
     size_t n;
     memo_unit *u;
     const tc__cellset *dirty;   /* cells changed since the last date; NULL: all */
@@ -844,13 +845,73 @@ static tc_status compute_body(unit_job *j, tc_areas *a)
     return st;
 }
 
+/* Sufficient contact test of a tiled piece: some fragment within the contact tolerance
+ * of the strip inside a cell without any snapshot (uncontrolled as it stands) that is
+ * thick (so the uncontrolled strip piece it belongs to is thick). No overlay; when it
+ * finds nothing, the full test (is_connected) decides. */
+static tc_status connected_by_cells(unit_job *j, tc__tiles *t, const tc__piece *p,
+                                    bool *connected)
+{
+    GEOSContextHandle_t h = j->ctx->geos;
+    *connected = false;
+    tc_status st = TC_OK;
+    size_t idx[64];
+    for (size_t k = 0; k < p->n_frag && st == TC_OK && !*connected; k++) {
+        const GEOSGeometry *f = tc__tiles_piece_frag(t, p, k)->g;
+        double b[4];
+        GEOSGeom_getExtent_r(h, f, &b[0], &b[1], &b[2], &b[3]);
+        double tol = j->o->connect_tol_m * deg_per_m(fmax(fabs(b[1]), fabs(b[3])));
+        size_t n = tc__tiles_strip_near(t, b, tol, idx, 64);
+        const GEOSPreparedGeometry *pf = NULL;
+        for (size_t q = 0; q < n && st == TC_OK && !*connected; q++) {
+            tc__strip_cell *c = tc__tiles_strip_cell(t, idx[q]);
+            double e[4];
+            GEOSGeom_getExtent_r(h, c->part, &e[0], &e[1], &e[2], &e[3]);
+            if (e[0] > b[2] + tol || e[2] < b[0] - tol || e[1] > b[3] + tol || e[3] < b[1] - tol)
+                continue;
+            if (c->epoch != j->memo->epoch) { /* is the cell free of snapshot now? */
+                int hit = GEOSPreparedIntersects_r(h, j->psnap, c->rect);
+                if (hit == 2) {
+                    st = tc__fail(j->ctx, TC_ERR_GEOMETRY, "contact test in %s: %s",
+                                  j->u->code, j->ctx->geos_msg);
+                    break;
+                }
+                c->empty = hit == 0;
+                c->epoch = j->memo->epoch;
+            }
+            if (!c->empty || c->thick == 0)
+                continue;
+            if (!pf && !(pf = GEOSPrepare_r(h, f))) {
+                st = tc__fail(j->ctx, TC_ERR_GEOMETRY, "contact test in %s: %s", j->u->code,
+                              j->ctx->geos_msg);
+                break;
+            }
+            int near = GEOSPreparedDistanceWithin_r(h, pf, c->part, tol);
+            if (near == 2)
+                st = tc__fail(j->ctx, TC_ERR_GEOMETRY, "contact test in %s: %s", j->u->code,
+                              j->ctx->geos_msg);
+            if (near != 1)
+                continue;
+            if (c->thick < 0) {
+                bool thin = true;
+                if ((st = is_thin(j, c->part, -1.0, &thin)) != TC_OK)
+                    break;
+                c->thick = !thin;
+            }
+            *connected = c->thick == 1;
+        }
+        if (pf)
+            GEOSPreparedGeom_destroy_r(h, pf);
+    }
+    return st;
+}
+
 /* Sort one piece of a unit's tiles (its fragments) into gap, sliver or enclosed, as
  * classify_piece() sorts a polygon: the fragments stand in for the piece wherever they
  * can (a whole uncontrolled cell is thick; a fragment with a deep point makes the piece
  * thick; contact with the strip is contact of some fragment), and only a piece none of
  * those decide is united from its fragments. */
-static tc_status classify_tiled(unit_job *j, const tc__tiles *t, const tc__piece *p,
-                                tc_areas *a)
+static tc_status classify_tiled(unit_job *j, tc__tiles *t, const tc__piece *p, tc_areas *a)
 {
     GEOSContextHandle_t h = j->ctx->geos;
     const double r = j->o->sliver_width_m / 2;
@@ -895,7 +956,9 @@ static tc_status classify_tiled(unit_job *j, const tc__tiles *t, const tc__piece
         if (merged)
             GEOSGeom_destroy_r(h, merged);
     }
-    if (st == TC_OK && !thin)
+    if (st == TC_OK && !thin && GEOSisEmpty_r(h, j->u->strip) != 1)
+        st = connected_by_cells(j, t, p, &connected);
+    if (st == TC_OK && !thin && !connected)
         st = is_connected(j, parts, n, &connected);
     if (st == TC_OK && thin) {
         a->sliver_m2 += p->m2;
@@ -1276,6 +1339,8 @@ tc_status tc__report_compute(tc_ctx *ctx, const tc_regionset *rs, const tc_snaps
     size_t jobs = o->jobs ? o->jobs : (size_t)(cpus > 0 ? cpus : 1);
     if (memo || jobs > rs->n)
         jobs = memo ? 1 : rs->n; /* a series parallelises over dates instead */
+    if (memo)
+        memo->epoch++;
     if (st == TC_OK)
         st = jobs > 1 ? run_parallel(ctx, rs, snap, o, r, jobs)
                       : run_units(ctx, rs, snap, o, memo, r, 0, 1, &r->ea_max_rel);

@@ -266,6 +266,18 @@ typedef struct tc__piece {
     bool whole_cell;       /* one of them is a whole cell (so the piece is thick) */
 } tc__piece;
 
+/* The unit's strip of neighbouring land in one cell (for the contact test). */
+typedef struct tc__strip_cell {
+    long ci, cj;
+    double box[4];
+    GEOSGeometry *rect;   /* the cell (5 points) */
+    GEOSGeometry *part;   /* the strip inside it (MultiPolygon), never empty */
+    int thick;            /* -1 not known yet, 0 thin, 1 thick (contains a disk of half the
+                             sliver width; kept: the part never changes) */
+    unsigned long epoch;  /* the report (tc__memo epoch) that set empty */
+    bool empty;           /* no snapshot in the closed cell at that report */
+} tc__strip_cell;
+
 typedef struct tc__tiles tc__tiles;
 /* Cut land into cells (strip: the cells it reaches count as the unit's too). */
 tc_status tc__tiles_new(tc_ctx *ctx, const GEOSGeometry *land, const GEOSGeometry *strip,
@@ -282,6 +294,11 @@ tc_status tc__tiles_update(tc_ctx *ctx, tc__tiles *t, const tc__tiles_snap *snap
 /* Land that changed hands in the last update, cell by cell against each cell's previous
  * state: became controlled (gained) and became uncontrolled (lost); 0 for a first update. */
 void tc__tiles_change(const tc__tiles *t, double *gained_m2, double *lost_m2);
+/* The strip cells whose box comes within tol of box: up to max indices into idx;
+ * returns how many. The cells themselves: tc__tiles_strip_cell(). */
+size_t tc__tiles_strip_near(const tc__tiles *t, const double box[4], double tol, size_t *idx,
+                            size_t max);
+tc__strip_cell *tc__tiles_strip_cell(tc__tiles *t, size_t i);
 size_t tc__tiles_piece_count(const tc__tiles *t);
 const tc__piece *tc__tiles_piece(const tc__tiles *t, size_t i);
 const tc__frag_ref *tc__tiles_piece_frag(const tc__tiles *t, const tc__piece *p, size_t k);

@@ -137,6 +137,8 @@ struct tc__tiles {
     size_t n;
     tc__cellset reach;   /* cells the land or the strip reach (sorted) */
     tc__cellset reach_strip; /* cells the strip reaches (sorted) */
+    tc__strip_cell *sc;  /* the strip cut by the cells of reach_strip, in key order */
+    size_t nsc;
     /* the pieces of the last update */
     tc__frag_ref *refs;  /* every fragment, tile by tile */
     size_t nrefs;
@@ -184,6 +186,13 @@ void tc__tiles_free(tc_ctx *ctx, tc__tiles *ts)
     free(ts->t);
     tc__cellset_free(&ts->reach);
     tc__cellset_free(&ts->reach_strip);
+    for (size_t i = 0; i < ts->nsc; i++) {
+        if (ts->sc[i].rect)
+            GEOSGeom_destroy_r(ctx->geos, ts->sc[i].rect);
+        if (ts->sc[i].part)
+            GEOSGeom_destroy_r(ctx->geos, ts->sc[i].part);
+    }
+    free(ts->sc);
     free(ts->refs);
     free(ts->pieces);
     free(ts->members);
@@ -386,6 +395,8 @@ static tc_status cut_block(tc_ctx *ctx, tc__tiles *ts, const GEOSGeometry *land,
     return st;
 }
 
+static tc_status cut_strip(tc_ctx *ctx, tc__tiles *ts, const GEOSGeometry *strip);
+
 tc_status tc__tiles_new(tc_ctx *ctx, const GEOSGeometry *land, const GEOSGeometry *strip,
                         tc__tiles **out)
 {
@@ -433,9 +444,80 @@ tc_status tc__tiles_new(tc_ctx *ctx, const GEOSGeometry *land, const GEOSGeometr
     }
     tc__cellset_sort(&ts->reach);
     tc__cellset_sort(&ts->reach_strip);
+    if ((st = cut_strip(ctx, ts, strip)) != TC_OK) {
+        tc__tiles_free(ctx, ts);
+        return st;
+    }
     *out = ts;
     return TC_OK;
 }
+
+/* The strip inside each cell of reach_strip (a block at a time, as the land). */
+static tc_status cut_strip(tc_ctx *ctx, tc__tiles *ts, const GEOSGeometry *strip)
+{
+    GEOSContextHandle_t h = ctx->geos;
+    if (!ts->reach_strip.n)
+        return TC_OK;
+    if (!(ts->sc = calloc(ts->reach_strip.n, sizeof *ts->sc)))
+        return tc__fail(ctx, TC_ERR_NOMEM, "tiles: out of memory");
+    tc_status st = TC_OK;
+    GEOSGeometry *local = NULL;
+    long bi = 0, bj = 0;
+    for (size_t i = 0; i < ts->reach_strip.n && st == TC_OK; i++) {
+        const int64_t k = ts->reach_strip.key[i];
+        long ci = (long)(k >> 32), cj = (long)(int32_t)(uint32_t)k;
+        long ni = (long)floor((double)ci / BLOCK_CELLS), nj = (long)floor((double)cj / BLOCK_CELLS);
+        if (!local || ni != bi || nj != bj) { /* the strip in this cell's block */
+            if (local)
+                GEOSGeom_destroy_r(h, local);
+            bi = ni, bj = nj;
+            double bb[4] = {bi * BLOCK_CELLS * TC__TILE_DEG, bj * BLOCK_CELLS * TC__TILE_DEG,
+                            (bi + 1) * BLOCK_CELLS * TC__TILE_DEG,
+                            (bj + 1) * BLOCK_CELLS * TC__TILE_DEG};
+            GEOSGeometry *r = tc__rect_polygon(ctx, bb, 0);
+            local = r ? GEOSIntersection_r(h, strip, r) : NULL;
+            if (r)
+                GEOSGeom_destroy_r(h, r);
+            if (!local) {
+                st = tc__fail(ctx, TC_ERR_GEOMETRY, "tiles: strip: %s", ctx->geos_msg);
+                break;
+            }
+        }
+        tc__strip_cell *c = &ts->sc[ts->nsc];
+        c->ci = ci, c->cj = cj, c->thick = -1;
+        c->box[0] = ci * TC__TILE_DEG, c->box[1] = cj * TC__TILE_DEG;
+        c->box[2] = (ci + 1) * TC__TILE_DEG, c->box[3] = (cj + 1) * TC__TILE_DEG;
+        c->rect = tc__rect_polygon(ctx, c->box, 0);
+        c->part = c->rect ? tc__as_multi_take(ctx, GEOSIntersection_r(h, local, c->rect)) : NULL;
+        if (!c->part) {
+            if (c->rect)
+                GEOSGeom_destroy_r(h, c->rect);
+            st = tc__fail(ctx, TC_ERR_GEOMETRY, "tiles: strip: %s", ctx->geos_msg);
+        } else if (GEOSisEmpty_r(h, c->part) == 1) { /* touches the cell's edge only */
+            GEOSGeom_destroy_r(h, c->part);
+            GEOSGeom_destroy_r(h, c->rect);
+        } else {
+            ts->nsc++;
+        }
+    }
+    if (local)
+        GEOSGeom_destroy_r(h, local);
+    return st;
+}
+
+size_t tc__tiles_strip_near(const tc__tiles *ts, const double box[4], double tol, size_t *idx,
+                            size_t max)
+{
+    long i0 = (long)floor((box[0] - tol) / TC__TILE_DEG), i1 = (long)floor((box[2] + tol) / TC__TILE_DEG);
+    long k0 = (long)floor((box[1] - tol) / TC__TILE_DEG), k1 = (long)floor((box[3] + tol) / TC__TILE_DEG);
+    size_t n = 0;
+    for (size_t i = 0; i < ts->nsc && n < max; i++) /* few cells near a fragment: a scan */
+        if (ts->sc[i].ci >= i0 && ts->sc[i].ci <= i1 && ts->sc[i].cj >= k0 && ts->sc[i].cj <= k1)
+            idx[n++] = i;
+    return n;
+}
+
+tc__strip_cell *tc__tiles_strip_cell(tc__tiles *ts, size_t i) { return &ts->sc[i]; }
 
 /* Do two sorted sets meet? */
 static bool meet(const tc__cellset *a, const tc__cellset *b)
