@@ -130,8 +130,6 @@ struct tc__front_index {
     const GEOSGeometry *land;            /* borrowed */
     const GEOSPreparedGeometry *psnap;   /* borrowed: the snapshot, prepared */
     const GEOSPreparedGeometry *pland;   /* lazy: land prepared (runs along cell edges) */
-    GEOSGeometry *land_bnd;              /* lazy: only for undecided edges */
-    const GEOSPreparedGeometry *pbnd;
 };
 
 /* Called for every ring with its coordinates (in ctx->scratch). */
@@ -187,12 +185,8 @@ void tc__front_index_free(tc_ctx *ctx, tc__front_index *fi)
     keyset_free(&fi->land_pts);
     keyset_free(&fi->land_edges);
     keyset_free(&fi->snap_pts);
-    if (fi->pbnd)
-        GEOSPreparedGeom_destroy_r(ctx->geos, fi->pbnd);
     if (fi->pland)
         GEOSPreparedGeom_destroy_r(ctx->geos, fi->pland);
-    if (fi->land_bnd)
-        GEOSGeom_destroy_r(ctx->geos, fi->land_bnd);
     free(fi);
 }
 
@@ -232,23 +226,37 @@ tc_status tc__front_index_set_snap(tc_ctx *ctx, tc__front_index *fi, const GEOSG
     return each_ring_xy(ctx, snap, add_ring, &ss);
 }
 
+/* Is (x, y) within TC__FRONT_EPS_DEG (in x and in y) of the boundary of the prepared
+ * polygonal land pl? The small square around the point meets the land but does not lie
+ * properly inside it. (GEOS 3.11 measures distance to a prepared line without an index;
+ * these two prepared polygon predicates are indexed.) -1 on failure. */
+static int near_boundary(tc_ctx *ctx, const GEOSPreparedGeometry *pl, double x, double y)
+{
+    GEOSContextHandle_t h = ctx->geos;
+    const double e = TC__FRONT_EPS_DEG;
+    const double b[4] = {x - e, y - e, x + e, y + e};
+    GEOSGeometry *sq = tc__rect_polygon(ctx, b, 0);
+    if (!sq)
+        return -1;
+    int hit = GEOSPreparedIntersects_r(h, pl, sq);
+    int in = hit == 1 ? GEOSPreparedContainsProperly_r(h, pl, sq) : 0;
+    GEOSGeom_destroy_r(h, sq);
+    return hit == 2 || in == 2 ? -1 : hit == 1 && in == 0;
+}
+
+static const GEOSPreparedGeometry *land_prepared(tc_ctx *ctx, tc__front_index *fi)
+{
+    if (!fi->pland)
+        fi->pland = GEOSPrepare_r(ctx->geos, fi->land);
+    return fi->pland;
+}
+
 /* Is the midpoint of a→b on the land boundary? -1 on failure. */
 static int mid_on_land(tc_ctx *ctx, tc__front_index *fi, double ax, double ay, double bx,
                        double by)
 {
-    GEOSContextHandle_t h = ctx->geos;
-    if (!fi->pbnd) {
-        if (!fi->land_bnd && !(fi->land_bnd = GEOSBoundary_r(h, fi->land)))
-            return -1;
-        if (!(fi->pbnd = GEOSPrepare_r(h, fi->land_bnd)))
-            return -1;
-    }
-    GEOSGeometry *p = GEOSGeom_createPointFromXY_r(h, (ax + bx) / 2, (ay + by) / 2);
-    if (!p)
-        return -1;
-    int near = GEOSPreparedDistanceWithin_r(h, fi->pbnd, p, TC__FRONT_EPS_DEG);
-    GEOSGeom_destroy_r(h, p);
-    return near == 2 ? -1 : near;
+    const GEOSPreparedGeometry *pl = land_prepared(ctx, fi);
+    return pl ? near_boundary(ctx, pl, (ax + bx) / 2, (ay + by) / 2) : -1;
 }
 
 typedef struct front_sum {
@@ -290,7 +298,7 @@ static tc_status flush_run(tc_ctx *ctx, front_sum *fs)
     qx += fs->run_side == 0 ? -d : fs->run_side == 1 ? d : 0;
     qy += fs->run_side == 2 ? -d : fs->run_side == 3 ? d : 0;
     fs->run_side = -1;
-    if (!fi->pland && !(fi->pland = GEOSPrepare_r(h, fi->land)))
+    if (!land_prepared(ctx, fi))
         return tc__fail(ctx, TC_ERR_GEOMETRY, "front line: %s", ctx->geos_msg);
     GEOSGeometry *q = GEOSGeom_createPointFromXY_r(h, qx, qy);
     int in_land = q ? GEOSPreparedContains_r(h, fi->pland, q) : 2;
@@ -360,7 +368,7 @@ static tc_status add_piece_ring(tc_ctx *ctx, void *user, const double *x, const 
 }
 
 typedef struct ref_sum {
-    const GEOSPreparedGeometry *pbnd;
+    const GEOSPreparedGeometry *pland;
     double m;
 } ref_sum;
 
@@ -368,14 +376,9 @@ static tc_status add_ref_ring(tc_ctx *ctx, void *user, const double *x, const do
                               size_t n)
 {
     ref_sum *rs = user;
-    GEOSContextHandle_t h = ctx->geos;
     for (size_t i = 1; i < n; i++) {
-        GEOSGeometry *p =
-            GEOSGeom_createPointFromXY_r(h, (x[i - 1] + x[i]) / 2, (y[i - 1] + y[i]) / 2);
-        int on = p ? GEOSPreparedDistanceWithin_r(h, rs->pbnd, p, TC__FRONT_EPS_DEG) : 2;
-        if (p)
-            GEOSGeom_destroy_r(h, p);
-        if (on == 2)
+        int on = near_boundary(ctx, rs->pland, (x[i - 1] + x[i]) / 2, (y[i - 1] + y[i]) / 2);
+        if (on < 0)
             return tc__fail(ctx, TC_ERR_GEOMETRY, "front line: %s", ctx->geos_msg);
         if (!on) {
             double s12 = 0;
@@ -386,10 +389,10 @@ static tc_status add_ref_ring(tc_ctx *ctx, void *user, const double *x, const do
     return TC_OK;
 }
 
-tc_status tc__front_length_ref_m(tc_ctx *ctx, const GEOSPreparedGeometry *land_bnd,
+tc_status tc__front_length_ref_m(tc_ctx *ctx, const GEOSPreparedGeometry *land,
                                  const GEOSGeometry *piece, double *front_m)
 {
-    ref_sum rs = {land_bnd, 0.0};
+    ref_sum rs = {land, 0.0};
     tc_status st = each_ring_xy(ctx, piece, add_ref_ring, &rs);
     if (st == TC_OK)
         *front_m += rs.m;

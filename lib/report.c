@@ -63,8 +63,7 @@ typedef struct unit_job {
     double *ea_max_rel;       /* NULL unless checking */
     bool full;                /* classify the uncontrolled land (a row or claimed unit) */
     bool clip_done;           /* csnap computed (may still be NULL) */
-    GEOSGeometry *land_bnd;   /* boundary of the unit's land (plain front line; lazy) */
-    const GEOSPreparedGeometry *pland_bnd; /* land_bnd prepared (lazy) */
+    const GEOSPreparedGeometry *pland; /* the unit's land prepared (plain front line; lazy) */
     tc__front_index *front;   /* the unit's and snapshot's vertices (fast front line; lazy) */
     bool front_borrowed;      /* front belongs to the memo */
     tc__memo *memo;           /* results of the previous report of a series, or NULL */
@@ -583,13 +582,10 @@ static tc_status front_length(unit_job *j, const GEOSGeometry *p, const double *
         return st == TC_OK ? tc__front_length_m(j->ctx, j->front, p, cut_box, front_m) : st;
     }
     /* the reference: every edge of the piece tested against the land's boundary */
-    if (!j->land_bnd && !(j->land_bnd = GEOSBoundary_r(h, j->u->land)))
+    if (!j->pland && !(j->pland = GEOSPrepare_r(h, j->u->land)))
         return tc__fail(j->ctx, TC_ERR_GEOMETRY, "front line of %s: %s", j->u->code,
                         j->ctx->geos_msg);
-    if (!j->pland_bnd && !(j->pland_bnd = GEOSPrepare_r(h, j->land_bnd)))
-        return tc__fail(j->ctx, TC_ERR_GEOMETRY, "front line of %s: %s", j->u->code,
-                        j->ctx->geos_msg);
-    return tc__front_length_ref_m(j->ctx, j->pland_bnd, p, front_m);
+    return tc__front_length_ref_m(j->ctx, j->pland, p, front_m);
 }
 
 /* Sort one uncontrolled piece (a polygon) into gap, sliver or enclosed. */
@@ -1102,10 +1098,8 @@ static tc_status compute_unit(unit_job *j, tc_areas *a)
 static void unit_job_free(unit_job *j)
 {
     GEOSContextHandle_t h = j->ctx->geos;
-    if (j->pland_bnd)
-        GEOSPreparedGeom_destroy_r(h, j->pland_bnd);
-    if (j->land_bnd)
-        GEOSGeom_destroy_r(h, j->land_bnd);
+    if (j->pland)
+        GEOSPreparedGeom_destroy_r(h, j->pland);
     if (!j->front_borrowed)
         tc__front_index_free(j->ctx, j->front);
     if (j->csnap)

@@ -211,9 +211,9 @@ tc_status tc__front_index_set_snap(tc_ctx *ctx, tc__front_index *fi, const GEOSG
  * they are cuts between tiles or the land's boundary). */
 tc_status tc__front_length_m(tc_ctx *ctx, tc__front_index *fi, const GEOSGeometry *piece,
                              const double *cut_box, double *front_m);
-/* The same by the reference route: every edge whose midpoint is not on land_bnd (the
- * prepared boundary of the land). */
-tc_status tc__front_length_ref_m(tc_ctx *ctx, const GEOSPreparedGeometry *land_bnd,
+/* The same by the reference route: every edge whose midpoint is not on the boundary of
+ * land (prepared). */
+tc_status tc__front_length_ref_m(tc_ctx *ctx, const GEOSPreparedGeometry *land,
                                  const GEOSGeometry *piece, double *front_m);
 
 /* ---- tiles (tiles.c): a unit's land cut into grid cells, for series ---- */
