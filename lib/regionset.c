@@ -1,8 +1,16 @@
-/* Units prepared for reports: clipped to land, with neighbour strips; cached on disk. */
+/* Units prepared for reports: clipped to land, with neighbour strips; cached on disk.
+ *
+ * Preparation is lazy. tc_regionset_open() computes every unit's areas and land (or reads
+ * them from the cache, where each unit's geometries are separate entries that stay raw
+ * bytes until asked for). A report asks tc__regionset_prepare() for what it needs: the land
+ * of the units its snapshot touches and their strips of neighbouring land; those are parsed
+ * or built then, under the set's mutex, and the cache file is rewritten with what was built
+ * (temporary file and rename). Geometries, once set, never change until the set is freed. */
 #include "tc_internal.h"
 
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,19 +19,48 @@
 #include <unistd.h>
 
 #define CACHE_MAGIC "TCLAIMS-REGIONSET\n"
-#define CACHE_FORMAT 3u /* 2: SHA-256 of the content at the end; 3: grid-noded inputs */
+#define CACHE_FORMAT 4u /* 2: SHA-256 of the content at the end; 3: grid-noded inputs;
+                           4: entries per unit, strips optional (added by later runs) */
+
+enum { SLOT_LAND, SLOT_SIMPLE, SLOT_STRIP, N_SLOTS };
+
+struct tc__lazy {
+    pthread_mutex_t lock;       /* guards every unit's geometries and the fields below */
+    unsigned char *file;        /* the cache file read at open (NULL: built) */
+    const unsigned char *blob;  /* its WKB entries (units' off/len are relative to it) */
+    size_t blob_n;
+    char *cache_dir, *cache_file; /* NULL: no cache */
+    char key[65];
+    char **warn;                /* the build's warnings, stored with every cache write */
+    size_t n_warn;
+    bool dirty;                 /* built since the cache file was read or written */
+};
 
 static void free_units(tc_ctx *ctx, tc__unit *u, size_t n)
 {
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; u && i < n; i++) {
         free(u[i].code);
         free(u[i].name);
-        if (u[i].land)
-            GEOSGeom_destroy_r(ctx->geos, u[i].land);
-        if (u[i].strip)
-            GEOSGeom_destroy_r(ctx->geos, u[i].strip);
+        GEOSGeometry *g[3] = {u[i].land, u[i].strip, u[i].simple};
+        for (int k = 0; k < 3; k++)
+            if (g[k])
+                GEOSGeom_destroy_r(ctx->geos, g[k]);
     }
     free(u);
+}
+
+static void free_lazy(tc__lazy *z)
+{
+    if (!z)
+        return;
+    pthread_mutex_destroy(&z->lock);
+    free(z->file);
+    free(z->cache_dir);
+    free(z->cache_file);
+    for (size_t i = 0; i < z->n_warn; i++)
+        free(z->warn[i]);
+    free(z->warn);
+    free(z);
 }
 
 void tc_regionset_free(tc_regionset *rs)
@@ -31,6 +68,7 @@ void tc_regionset_free(tc_regionset *rs)
     if (!rs)
         return;
     free_units(rs->ctx, rs->units, rs->n);
+    free_lazy(rs->lazy);
     free(rs);
 }
 
@@ -85,51 +123,114 @@ static GEOSGeometry *intersect_multi(tc_ctx *ctx, const GEOSGeometry *a, const G
     return tc__as_multi_take(ctx, GEOSIntersection_r(ctx->geos, a, b));
 }
 
-/* Neighbouring land within TC__STRIP_M beyond unit i: the other units' land inside a buffer
- * of (a simplified copy of) unit i. Only units, so foreign land never counts. */
-static tc_status build_strip(tc_ctx *ctx, tc__unit *units, size_t n, size_t i,
-                             const GEOSGeometry *admin)
+static bool env_empty(const double e[4]) { return e[0] > e[2]; }
+
+static bool env_overlap(const double a[4], const double b[4])
+{
+    return !env_empty(a) && !env_empty(b) && a[0] <= b[2] && b[0] <= a[2] && a[1] <= b[3] &&
+           b[1] <= a[3];
+}
+
+static void set_env(tc_ctx *ctx, const GEOSGeometry *g, double e[4])
+{
+    if (GEOSisEmpty_r(ctx->geos, g) == 1 ||
+        !GEOSGeom_getExtent_r(ctx->geos, g, &e[0], &e[1], &e[2], &e[3])) {
+        e[0] = 1, e[1] = 1, e[2] = 0, e[3] = 0;
+    }
+}
+
+/* The strip's source: the unit as drawn, simplified to a tenth of the strip's width. */
+static tc_status strip_source(tc_ctx *ctx, tc__unit *u, const GEOSGeometry *admin)
 {
     GEOSContextHandle_t h = ctx->geos;
     double xmin, ymin, xmax, ymax;
     GEOSGeom_getExtent_r(h, admin, &xmin, &ymin, &xmax, &ymax);
     double lat = fmax(fabs(ymin), fabs(ymax));
     /* degrees of longitude per metre are the larger: the strip is at least TC__STRIP_M wide */
-    double d = TC__STRIP_M / (111320.0 * cos(lat * TC__PI / 180.0));
-    GEOSGeometry *simple = GEOSSimplify_r(h, admin, d / 10.0);
-    GEOSGeometry *buf = simple ? GEOSBuffer_r(h, simple, d, 2) : NULL;
-    if (simple)
-        GEOSGeom_destroy_r(h, simple);
+    u->strip_d = TC__STRIP_M / (111320.0 * cos(lat * TC__PI / 180.0));
+    u->simple = GEOSSimplify_r(h, admin, u->strip_d / 10.0);
+    if (!u->simple)
+        return tc__fail(ctx, TC_ERR_GEOMETRY, "strip of %s: simplify failed: %s", u->code,
+                        ctx->geos_msg);
+    tc__geom_warm(ctx, u->simple);
+    return TC_OK;
+}
+
+/* Geometry of one cache entry of u, parsed now if it is not yet (lock held). */
+static tc_status need_slot(tc_ctx *ctx, const tc_regionset *rs, tc__unit *u, int slot)
+{
+    GEOSGeometry **dst = slot == SLOT_LAND ? &u->land : slot == SLOT_STRIP ? &u->strip
+                                                                              : &u->simple;
+    if (*dst)
+        return TC_OK;
+    const tc__lazy *z = rs->lazy;
+    if (!z->blob || !u->len[slot])
+        return tc__fail(ctx, TC_ERR_INTERNAL, "regionset: %s has no geometry %d", u->code, slot);
+    GEOSGeometry *g = GEOSGeomFromWKB_buf_r(ctx->geos, z->blob + u->off[slot], u->len[slot]);
+    if (!g) /* the file's digest matched: only a bug of ours gets here */
+        return tc__fail(ctx, TC_ERR_INTERNAL, "regionset cache: entry of %s unreadable: %s",
+                        u->code, ctx->geos_msg);
+    /* read-only from here on, possibly from several threads: no lazy state left in GEOS */
+    tc__geom_warm(ctx, g);
+    *dst = g;
+    return TC_OK;
+}
+
+/* Neighbouring land within TC__STRIP_M beyond unit i: the other units' land inside a buffer
+ * of (a simplified copy of) unit i. Only units, so foreign land never counts. Lock held. */
+static tc_status need_strip(tc_ctx *ctx, const tc_regionset *rs, size_t i)
+{
+    GEOSContextHandle_t h = ctx->geos;
+    tc__unit *units = rs->units, *u = &units[i];
+    const size_t n = rs->n;
+    if (u->strip)
+        return TC_OK;
+    if (u->len[SLOT_STRIP])
+        return need_slot(ctx, rs, u, SLOT_STRIP);
+    tc_status st = need_slot(ctx, rs, u, SLOT_SIMPLE);
+    if (st != TC_OK)
+        return st;
+    GEOSGeometry *buf = GEOSBuffer_r(h, u->simple, u->strip_d, 2);
     if (!buf)
-        return tc__fail(ctx, TC_ERR_GEOMETRY, "strip of %s: buffer failed: %s", units[i].code,
+        return tc__fail(ctx, TC_ERR_GEOMETRY, "strip of %s: buffer failed: %s", u->code,
                         ctx->geos_msg);
     const GEOSPreparedGeometry *pbuf = GEOSPrepare_r(h, buf);
     GEOSGeometry **parts = calloc(n, sizeof *parts);
     size_t np = 0;
-    tc_status st = parts && pbuf ? TC_OK : tc__fail(ctx, TC_ERR_NOMEM, "strip: out of memory");
+    double be[4];
+    set_env(ctx, buf, be);
+    st = parts && pbuf ? TC_OK : tc__fail(ctx, TC_ERR_NOMEM, "strip: out of memory");
     for (size_t k = 0; k < n && st == TC_OK; k++) {
-        if (k == i || !GEOSPreparedIntersects_r(h, pbuf, units[k].land))
+        /* a land whose envelope misses the buffer's cannot intersect it: left unparsed */
+        if (k == i || !env_overlap(units[k].env, be))
             continue;
-        double bx0, by0, bx1, by1;
-        GEOSGeom_getExtent_r(h, buf, &bx0, &by0, &bx1, &by1);
-        GEOSGeometry *clip = GEOSClipByRect_r(h, units[k].land, bx0, by0, bx1, by1);
+        if ((st = need_slot(ctx, rs, &units[k], SLOT_LAND)) != TC_OK)
+            break;
+        if (!GEOSPreparedIntersects_r(h, pbuf, units[k].land))
+            continue;
+        GEOSGeometry *clip = GEOSClipByRect_r(h, units[k].land, be[0], be[1], be[2], be[3]);
         GEOSGeometry *part = clip ? intersect_multi(ctx, clip, buf) : NULL;
         if (clip)
             GEOSGeom_destroy_r(h, clip);
         if (!part)
-            st = tc__fail(ctx, TC_ERR_GEOMETRY, "strip of %s: %s", units[i].code, ctx->geos_msg);
+            st = tc__fail(ctx, TC_ERR_GEOMETRY, "strip of %s: %s", u->code, ctx->geos_msg);
         else if (GEOSisEmpty_r(h, part))
             GEOSGeom_destroy_r(h, part);
         else
             parts[np++] = part;
     }
     if (st == TC_OK) {
-        units[i].strip = np ? tc__union_take(ctx, parts, np)
-                            : GEOSGeom_createEmptyCollection_r(h, GEOS_MULTIPOLYGON);
+        GEOSGeometry *strip = np ? tc__union_take(ctx, parts, np)
+                                 : GEOSGeom_createEmptyCollection_r(h, GEOS_MULTIPOLYGON);
         np = 0;
-        if (!units[i].strip)
-            st = tc__fail(ctx, TC_ERR_GEOMETRY, "strip of %s: union failed: %s", units[i].code,
+        if (!strip)
+            st = tc__fail(ctx, TC_ERR_GEOMETRY, "strip of %s: union failed: %s", u->code,
                           ctx->geos_msg);
+        else {
+            tc__geom_warm(ctx, strip);
+            u->strip = strip;
+            rs->lazy->dirty = true;
+        }
     }
     for (size_t k = 0; k < np; k++)
         GEOSGeom_destroy_r(h, parts[k]);
@@ -171,7 +272,8 @@ static tc_status build(tc_ctx *ctx, tc_regionset *rs, const char *path,
         }
         if ((st = tc__geom_area_m2(ctx, r->geom, &u->admin_m2, NULL)) != TC_OK)
             break;
-        if (!pland || GEOSPreparedContains_r(h, pland, r->geom) == 1)
+        bool inland = !pland || GEOSPreparedContains_r(h, pland, r->geom) == 1;
+        if (inland)
             u->land = GEOSGeom_clone_r(h, r->geom); /* inland unit: all land */
         else
             u->land = intersect_multi(ctx, r->geom, land);
@@ -179,10 +281,15 @@ static tc_status build(tc_ctx *ctx, tc_regionset *rs, const char *path,
             st = tc__fail(ctx, TC_ERR_GEOMETRY, "clip %s to land: %s", r->code, ctx->geos_msg);
             break;
         }
-        st = tc__geom_area_m2(ctx, u->land, &u->land_m2, NULL);
+        tc__geom_warm(ctx, u->land);
+        set_env(ctx, u->land, u->env);
+        if (inland) /* the same coordinates: the same area, bit for bit */
+            u->land_m2 = u->admin_m2;
+        else
+            st = tc__geom_area_m2(ctx, u->land, &u->land_m2, NULL);
+        if (st == TC_OK)
+            st = strip_source(ctx, u, r->geom);
     }
-    for (size_t i = 0; i < rs->n && st == TC_OK; i++)
-        st = build_strip(ctx, rs->units, rs->n, i, layer->regions[i].geom);
 done:
     if (pland)
         GEOSPreparedGeom_destroy_r(h, pland);
@@ -254,6 +361,7 @@ static void put(wbuf *b, const void *data, size_t len)
 }
 
 static void put_u32(wbuf *b, uint32_t v) { put(b, &v, sizeof v); }
+static void put_u64(wbuf *b, uint64_t v) { put(b, &v, sizeof v); }
 static void put_f64(wbuf *b, double v) { put(b, &v, sizeof v); }
 static void put_str(wbuf *b, const char *s)
 {
@@ -262,74 +370,101 @@ static void put_str(wbuf *b, const char *s)
     put(b, s, len);
 }
 
-static void put_geom(tc_ctx *ctx, wbuf *b, GEOSWKBWriter *w, const GEOSGeometry *g)
+/* Write the cache file from what the set holds: every entry already in the file read at
+ * open is copied as it stands, every geometry built since is written as WKB. Lock held.
+ * File layout (native byte order; the key covers the library and format version):
+ *   magic, u32 format, char key[64], u32 n, u32 has_land,
+ *   n x (str code, str name, f64 admin_m2, f64 land_m2, f64 env[4], f64 strip_d,
+ *        3 x (u64 offset, u64 length): land, simple, strip; length 0: absent),
+ *   u32 warnings, str each, u64 blob length, blob (the WKB entries), magic,
+ *   SHA-256 of everything before it. */
+static void cache_write(tc_ctx *ctx, const tc_regionset *rs)
 {
-    size_t len = 0;
-    unsigned char *wkb = GEOSWKBWriter_write_r(ctx->geos, w, g, &len);
-    if (!wkb) {
-        b->nomem = true;
+    tc__lazy *z = rs->lazy;
+    if (mkdir(z->cache_dir, 0777) != 0 && errno != EEXIST) {
+        tc__warn(ctx, "cache '%s' not written: %s", z->cache_dir, strerror(errno));
         return;
     }
-    put_u32(b, (uint32_t)len);
-    put(b, wkb, len);
-    GEOSFree_r(ctx->geos, wkb);
-}
-
-static void cache_write(tc_ctx *ctx, const tc_regionset *rs, const char *dir, const char *file,
-                        const char *key, size_t first_warning)
-{
-    if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
-        tc__warn(ctx, "cache '%s' not written: %s", dir, strerror(errno));
-        return;
-    }
-    wbuf b = {NULL, 0, 0, false};
+    wbuf blob = {NULL, 0, 0, false}, b = {NULL, 0, 0, false};
     GEOSWKBWriter *w = GEOSWKBWriter_create_r(ctx->geos);
     if (!w)
         return;
     GEOSWKBWriter_setByteOrder_r(ctx->geos, w, GEOS_WKB_NDR);
+    uint64_t (*ent)[2] = calloc(rs->n ? 3 * rs->n : 1, sizeof *ent);
+    if (!ent)
+        blob.nomem = true;
+    for (size_t i = 0; i < rs->n && !blob.nomem; i++) {
+        const tc__unit *u = &rs->units[i];
+        const GEOSGeometry *g[N_SLOTS] = {u->land, u->simple, u->strip};
+        for (int s = 0; s < N_SLOTS; s++) {
+            uint64_t *e = ent[3 * i + (size_t)s];
+            e[0] = blob.n;
+            if (z->blob && u->len[s]) {
+                put(&blob, z->blob + u->off[s], u->len[s]);
+            } else if (g[s]) {
+                size_t len = 0;
+                unsigned char *wkb = GEOSWKBWriter_write_r(ctx->geos, w, g[s], &len);
+                if (!wkb) {
+                    blob.nomem = true;
+                    break;
+                }
+                put(&blob, wkb, len);
+                GEOSFree_r(ctx->geos, wkb);
+            }
+            e[1] = blob.n - e[0];
+        }
+    }
+    GEOSWKBWriter_destroy_r(ctx->geos, w);
     put(&b, CACHE_MAGIC, strlen(CACHE_MAGIC));
     put_u32(&b, CACHE_FORMAT);
-    put(&b, key, 64);
+    put(&b, z->key, 64);
     put_u32(&b, (uint32_t)rs->n);
     put_u32(&b, rs->has_land ? 1u : 0u);
-    for (size_t i = 0; i < rs->n; i++) {
+    for (size_t i = 0; i < rs->n && !blob.nomem; i++) {
         const tc__unit *u = &rs->units[i];
         put_str(&b, u->code);
         put_str(&b, u->name);
         put_f64(&b, u->admin_m2);
         put_f64(&b, u->land_m2);
-        put_geom(ctx, &b, w, u->land);
-        put_geom(ctx, &b, w, u->strip);
+        for (int k = 0; k < 4; k++)
+            put_f64(&b, u->env[k]);
+        put_f64(&b, u->strip_d);
+        for (int s = 0; s < N_SLOTS; s++) {
+            put_u64(&b, ent[3 * i + (size_t)s][0]);
+            put_u64(&b, ent[3 * i + (size_t)s][1]);
+        }
     }
-    /* warnings of the build (repairs) travel with the cache so later runs still show them;
-     * only this build's: earlier warnings on the context are not the set's */
-    size_t nw = tc_ctx_warning_count(ctx);
-    nw = nw > first_warning ? nw - first_warning : 0;
-    put_u32(&b, (uint32_t)nw);
-    for (size_t i = 0; i < nw; i++)
-        put_str(&b, tc_ctx_get_warning(ctx, first_warning + i));
+    free(ent);
+    put_u32(&b, (uint32_t)z->n_warn);
+    for (size_t i = 0; i < z->n_warn; i++)
+        put_str(&b, z->warn[i]);
+    put_u64(&b, blob.n);
+    if (!blob.nomem)
+        put(&b, blob.p, blob.n);
+    free(blob.p);
     put(&b, CACHE_MAGIC, strlen(CACHE_MAGIC)); /* trailer: detects truncation */
-    if (!b.nomem) { /* and a digest of everything before it: detects any other damage */
+    if (!b.nomem && !blob.nomem) { /* and a digest of everything before it: any other damage */
         unsigned char digest[32];
         tc__sha256(b.p, b.n, digest);
         put(&b, digest, sizeof digest);
     }
-    GEOSWKBWriter_destroy_r(ctx->geos, w);
-    if (b.nomem) {
+    if (b.nomem || blob.nomem) {
         free(b.p);
         return;
     }
     char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", file, (long)getpid());
+    snprintf(tmp, sizeof tmp, "%s.tmp.%ld.%p", z->cache_file, (long)getpid(), (void *)rs);
     FILE *f = fopen(tmp, "wb");
     bool ok = f && fwrite(b.p, 1, b.n, f) == b.n;
     if (f && fclose(f) != 0)
         ok = false;
-    if (ok && rename(tmp, file) != 0)
+    if (ok && rename(tmp, z->cache_file) != 0)
         ok = false;
     if (!ok) {
-        tc__warn(ctx, "cache '%s' not written: %s", file, strerror(errno));
+        tc__warn(ctx, "cache '%s' not written: %s", z->cache_file, strerror(errno));
         remove(tmp);
+    } else {
+        z->dirty = false;
     }
     free(b.p);
 }
@@ -351,21 +486,34 @@ static const void *take(rbuf *r, size_t len)
     return p;
 }
 
+/* Copy len bytes into out (left zeroed when the buffer is short). */
+static void get_raw(rbuf *r, void *out, size_t len)
+{
+    const void *p = take(r, len);
+    if (p)
+        memcpy(out, p, len);
+    else
+        memset(out, 0, len);
+}
+
 static uint32_t get_u32(rbuf *r)
 {
-    uint32_t v = 0;
-    const void *p = take(r, sizeof v);
-    if (p)
-        memcpy(&v, p, sizeof v);
+    uint32_t v;
+    get_raw(r, &v, sizeof v);
+    return v;
+}
+
+static uint64_t get_u64(rbuf *r)
+{
+    uint64_t v;
+    get_raw(r, &v, sizeof v);
     return v;
 }
 
 static double get_f64(rbuf *r)
 {
-    double v = 0;
-    const void *p = take(r, sizeof v);
-    if (p)
-        memcpy(&v, p, sizeof v);
+    double v;
+    get_raw(r, &v, sizeof v);
     return v;
 }
 
@@ -383,14 +531,8 @@ static char *get_str(rbuf *r)
     return s;
 }
 
-static GEOSGeometry *get_geom(tc_ctx *ctx, rbuf *r, GEOSWKBReader *rd)
-{
-    uint32_t len = get_u32(r);
-    const unsigned char *p = take(r, len);
-    return p ? GEOSWKBReader_read_r(ctx->geos, rd, p, len) : NULL;
-}
-
-/* Read a cache file; false (and nothing kept) when absent, foreign or damaged. */
+/* Read a cache file; false (and nothing kept) when absent, foreign or damaged. The whole
+ * file is checked against its SHA-256 here; the geometries stay raw bytes until asked for. */
 static bool cache_read(tc_ctx *ctx, tc_regionset *rs, const char *file, const char *key)
 {
     FILE *f = fopen(file, "rb");
@@ -415,10 +557,9 @@ static bool cache_read(tc_ctx *ctx, tc_regionset *rs, const char *file, const ch
     }
     n -= 32;
     rbuf r = {data, n, 0, false};
-    GEOSWKBReader *rd = GEOSWKBReader_create_r(ctx->geos);
     const size_t ml = strlen(CACHE_MAGIC);
     const void *magic = take(&r, ml);
-    bool ok = rd && magic && memcmp(magic, CACHE_MAGIC, ml) == 0 && get_u32(&r) == CACHE_FORMAT;
+    bool ok = magic && memcmp(magic, CACHE_MAGIC, ml) == 0 && get_u32(&r) == CACHE_FORMAT;
     const void *k = ok ? take(&r, 64) : NULL;
     ok = ok && k && memcmp(k, key, 64) == 0;
     uint32_t nu = ok ? get_u32(&r) : 0;
@@ -432,9 +573,14 @@ static bool cache_read(tc_ctx *ctx, tc_regionset *rs, const char *file, const ch
         u->name = get_str(&r);
         u->admin_m2 = get_f64(&r);
         u->land_m2 = get_f64(&r);
-        u->land = get_geom(ctx, &r, rd);
-        u->strip = get_geom(ctx, &r, rd);
-        ok = !r.bad && u->code && u->name && u->land && u->strip;
+        for (int e = 0; e < 4; e++)
+            u->env[e] = get_f64(&r);
+        u->strip_d = get_f64(&r);
+        for (int s = 0; s < N_SLOTS; s++) {
+            u->off[s] = (size_t)get_u64(&r);
+            u->len[s] = (size_t)get_u64(&r);
+        }
+        ok = !r.bad && u->code && u->name && u->len[SLOT_LAND] && u->len[SLOT_SIMPLE];
     }
     uint32_t nw = ok ? get_u32(&r) : 0;
     ok = ok && nw < 100000; /* checked before anything is allocated for them */
@@ -444,25 +590,114 @@ static bool cache_read(tc_ctx *ctx, tc_regionset *rs, const char *file, const ch
         nw = 0; /* nothing to free below */
     for (uint32_t i = 0; ok && i < nw; i++)
         ok = (warn[i] = get_str(&r)) != NULL;
+    uint64_t blob_n = ok ? get_u64(&r) : 0;
+    const unsigned char *blob = ok ? take(&r, (size_t)blob_n) : NULL;
+    ok = ok && blob;
+    for (uint32_t i = 0; ok && i < nu; i++)
+        for (int s = 0; s < N_SLOTS; s++)
+            ok = ok && units[i].off[s] <= blob_n && units[i].len[s] <= blob_n - units[i].off[s];
     const void *trailer = ok ? take(&r, ml) : NULL;
     ok = ok && trailer && memcmp(trailer, CACHE_MAGIC, ml) == 0 && r.pos == r.n;
     if (ok) {
         rs->units = units;
         rs->n = nu;
         rs->has_land = has_land;
+        rs->lazy->file = data;
+        rs->lazy->blob = blob;
+        rs->lazy->blob_n = (size_t)blob_n;
+        rs->lazy->warn = warn;
+        rs->lazy->n_warn = nw;
         for (uint32_t i = 0; i < nw; i++)
             tc__warn(ctx, "%s", warn[i]);
-    } else if (units) {
-        free_units(ctx, units, nu);
+        return true;
     }
+    free_units(ctx, units, nu);
     if (warn)
         for (uint32_t i = 0; i < nw; i++)
             free(warn[i]);
     free(warn);
-    if (rd)
-        GEOSWKBReader_destroy_r(ctx->geos, rd);
     free(data);
-    return ok;
+    return false;
+}
+
+/* Keep the build's warnings (from first on) for the cache file. */
+static tc_status keep_warnings(tc_ctx *ctx, tc__lazy *z, size_t first)
+{
+    size_t nw = tc_ctx_warning_count(ctx) > first ? tc_ctx_warning_count(ctx) - first : 0;
+    z->warn = calloc(nw ? nw : 1, sizeof *z->warn);
+    if (!z->warn)
+        return tc__fail(ctx, TC_ERR_NOMEM, "regionset: out of memory");
+    for (size_t i = 0; i < nw; i++) {
+        if (!(z->warn[i] = tc__strdup(tc_ctx_get_warning(ctx, first + i))))
+            return tc__fail(ctx, TC_ERR_NOMEM, "regionset: out of memory");
+        z->n_warn++;
+    }
+    return TC_OK;
+}
+
+/* ---------------------------------------------------------------- preparation */
+
+tc_status tc__regionset_prepare(tc_ctx *ctx, const tc_regionset *rs, const tc_snapshot *snap,
+                                const tc_report_opts *o, tc__unit **view)
+{
+    GEOSContextHandle_t h = ctx->geos;
+    *view = calloc(rs->n ? rs->n : 1, sizeof **view);
+    if (!*view)
+        return tc__fail(ctx, TC_ERR_NOMEM, "report: out of memory");
+    const bool all = o->equal_area_check; /* it measures every unit's land */
+    double se[4];
+    set_env(ctx, snap->geom, se);
+    const GEOSPreparedGeometry *psnap = NULL;
+    tc_status st = TC_OK;
+    pthread_mutex_lock(&rs->lazy->lock);
+    for (size_t i = 0; i < rs->n && st == TC_OK; i++) {
+        tc__unit *u = &rs->units[i];
+        if (u->land && u->strip) { /* fully prepared: the report decides for itself */
+            (*view)[i] = *u;
+            continue;
+        }
+        /* a land whose envelope misses the snapshot's is not touched: left unparsed */
+        bool touched = false, empty = env_empty(u->env);
+        if (all || empty || env_overlap(u->env, se))
+            st = need_slot(ctx, rs, u, SLOT_LAND);
+        if (st == TC_OK && !empty && env_overlap(u->env, se)) {
+            if (!psnap && !(psnap = GEOSPrepare_r(h, snap->geom)))
+                st = tc__fail(ctx, TC_ERR_GEOMETRY, "report: cannot prepare the snapshot: %s",
+                              ctx->geos_msg);
+            else
+                touched = GEOSPreparedIntersects_r(h, psnap, u->land) == 1;
+        }
+        if (st == TC_OK && touched)
+            st = need_strip(ctx, rs, i);
+        (*view)[i] = *u;
+        if (!touched && !all && !empty)
+            (*view)[i].land = NULL; /* only its areas are needed */
+    }
+    if (st == TC_OK && rs->lazy->dirty && rs->lazy->cache_file)
+        cache_write(ctx, rs);
+    pthread_mutex_unlock(&rs->lazy->lock);
+    if (psnap)
+        GEOSPreparedGeom_destroy_r(h, psnap);
+    if (st != TC_OK) {
+        free(*view);
+        *view = NULL;
+    }
+    return st;
+}
+
+tc_status tc__regionset_prepare_all(tc_ctx *ctx, const tc_regionset *rs)
+{
+    tc_status st = TC_OK;
+    pthread_mutex_lock(&rs->lazy->lock);
+    for (size_t i = 0; i < rs->n && st == TC_OK; i++) {
+        st = need_slot(ctx, rs, &rs->units[i], SLOT_LAND);
+        if (st == TC_OK)
+            st = need_strip(ctx, rs, i);
+    }
+    if (st == TC_OK && rs->lazy->dirty && rs->lazy->cache_file)
+        cache_write(ctx, rs);
+    pthread_mutex_unlock(&rs->lazy->lock);
+    return st;
 }
 
 /* ---------------------------------------------------------------- public */
@@ -484,9 +719,14 @@ tc_status tc_regionset_open(tc_ctx *ctx, const char *path, const tc_regionset_op
                                                  "TC_REGIONSET_OPTS_INIT");
     size_t first_warning = tc_ctx_warning_count(ctx);
     tc_regionset *rs = calloc(1, sizeof *rs);
-    if (!rs)
+    tc__lazy *z = rs ? calloc(1, sizeof *z) : NULL;
+    if (!z || pthread_mutex_init(&z->lock, NULL) != 0) {
+        free(z);
+        free(rs);
         return tc__fail(ctx, TC_ERR_NOMEM, "regionset open: out of memory");
+    }
     rs->ctx = ctx;
+    rs->lazy = z;
     rs->has_land = o->land_path != NULL;
     tc_status st = TC_OK;
     bool files = is_regular_file(path) && (!o->land_path || is_regular_file(o->land_path));
@@ -495,25 +735,25 @@ tc_status tc_regionset_open(tc_ctx *ctx, const char *path, const tc_regionset_op
         if (st == TC_OK && o->land_path)
             st = tc__sha256_file(ctx, o->land_path, rs->sha[1]);
     }
-    char key[65] = "", file[4096] = "";
     if (st == TC_OK && files && o->cache_dir) {
-        cache_key(rs, o, key);
-        snprintf(file, sizeof file, "%s/regionset-%s.bin", o->cache_dir, key);
-        rs->from_cache = cache_read(ctx, rs, file, key);
+        cache_key(rs, o, z->key);
+        char file[4200];
+        snprintf(file, sizeof file, "%s/regionset-%s.bin", o->cache_dir, z->key);
+        if (!(z->cache_file = tc__strdup(file)) || !(z->cache_dir = tc__strdup(o->cache_dir)))
+            st = tc__fail(ctx, TC_ERR_NOMEM, "regionset open: out of memory");
+        else
+            rs->from_cache = cache_read(ctx, rs, file, z->key);
     }
     if (st == TC_OK && !rs->from_cache) {
         st = build(ctx, rs, path, o);
-        if (st == TC_OK && file[0])
-            cache_write(ctx, rs, o->cache_dir, file, key, first_warning);
+        if (st == TC_OK)
+            st = keep_warnings(ctx, z, first_warning);
+        if (st == TC_OK && z->cache_file)
+            cache_write(ctx, rs);
     }
     if (st != TC_OK) {
         tc_regionset_free(rs);
         return st;
-    }
-    /* read-only from here on, possibly from several threads: no lazy state left in GEOS */
-    for (size_t i = 0; i < rs->n; i++) {
-        tc__geom_warm(ctx, rs->units[i].land);
-        tc__geom_warm(ctx, rs->units[i].strip);
     }
     *out = rs;
     return TC_OK;

@@ -18,6 +18,7 @@ struct tc_report {
     double outside_m2;
     bool ea_checked;
     double ea_max_rel;
+    tc__unit *prep;     /* the units as tc__regionset_prepare() gave them to this report */
 };
 
 /* A growable pair of coordinate arrays. */
@@ -1141,6 +1142,7 @@ void tc_report_free(tc_report *r)
     free(r->row_unit);
     free(r->unit);
     free(r->wanted);
+    free(r->prep);
     free(r);
 }
 
@@ -1197,6 +1199,18 @@ static tc_status pick_rows(tc_ctx *ctx, const tc_regionset *rs, const tc_report_
     return TC_OK;
 }
 
+/* A unit the snapshot does not touch (tc__regionset_prepare() left its land NULL): all of
+ * its land is uncontrolled land of the country, as in compute_body(). */
+static void untouched_unit(const tc__unit *u, tc_areas *a)
+{
+    memset(a, 0, sizeof *a);
+    a->admin_m2 = u->admin_m2;
+    a->land_m2 = u->land_m2;
+    a->classified = true;
+    a->gap_m2 = u->land_m2;
+    a->n_gap = 1;
+}
+
 /* Units k, k + step, k + 2 step... of the set, on ctx (one thread). */
 static tc_status run_units(tc_ctx *ctx, const tc_regionset *rs, const tc_snapshot *snap,
                            const tc_report_opts *o, tc__memo *memo, tc_report *r, size_t k,
@@ -1209,7 +1223,11 @@ static tc_status run_units(tc_ctx *ctx, const tc_regionset *rs, const tc_snapsho
     report_job rj = {0};
     tc_status st = TC_OK;
     for (size_t i = k; i < rs->n && st == TC_OK; i += step) {
-        unit_job j = {.ctx = ctx, .u = &rs->units[i], .snap = snap->geom, .psnap = psnap,
+        if (!r->prep[i].land) {
+            untouched_unit(&r->prep[i], &r->unit[i]);
+            continue;
+        }
+        unit_job j = {.ctx = ctx, .u = &r->prep[i], .snap = snap->geom, .psnap = psnap,
                       .o = o, .rj = &rj,
                       .ea_max_rel = o->equal_area_check ? ea_max_rel : NULL,
                       .full = r->wanted[i] || o->front_line ||
@@ -1327,6 +1345,8 @@ tc_status tc__report_compute(tc_ctx *ctx, const tc_regionset *rs, const tc_snaps
                                         : tc__fail(ctx, TC_ERR_NOMEM, "report: out of memory");
     for (size_t i = 0; i < r->n_rows && st == TC_OK; i++)
         r->wanted[r->row_unit[i]] = true;
+    if (st == TC_OK) /* parse or build what this snapshot needs of the set */
+        st = tc__regionset_prepare(ctx, rs, snap, o, &r->prep);
     r->ea_checked = o->equal_area_check;
     r->claim.classified = r->country.classified = true;
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);

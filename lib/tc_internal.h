@@ -179,12 +179,21 @@ struct tc_snapshot {
 typedef struct tc__unit {
     char *code, *name;
     double admin_m2, land_m2;
-    GEOSGeometry *land;  /* MultiPolygon: the unit clipped to land (or as drawn) */
-    GEOSGeometry *strip; /* MultiPolygon: neighbouring land within TC__STRIP_M beyond the unit */
+    GEOSGeometry *land;  /* MultiPolygon: the unit clipped to land (or as drawn); NULL until
+                            prepared (tc__regionset_prepare) */
+    GEOSGeometry *strip; /* MultiPolygon: neighbouring land within TC__STRIP_M beyond the unit;
+                            NULL until prepared */
+    /* regionset.c only */
+    GEOSGeometry *simple; /* the unit as drawn, simplified: the strip's source (lazy) */
+    double env[4];        /* envelope of land (x0, y0, x1, y1); x0 > x1: empty land */
+    double strip_d;       /* strip width, degrees of longitude */
+    size_t off[3], len[3]; /* WKB of land, simple, strip in the cache file (len 0: none) */
 } tc__unit;
 
 /* Width of the strip of neighbouring land kept beside each unit, metres. */
 #define TC__STRIP_M 3000.0
+
+typedef struct tc__lazy tc__lazy; /* regionset.c: the lock and the cache file */
 
 struct tc_regionset {
     tc_ctx *ctx; /* creator: frees the geometries */
@@ -192,7 +201,18 @@ struct tc_regionset {
     size_t n;
     bool has_land, from_cache;
     char sha[2][65];
+    tc__lazy *lazy;
 };
+
+/* Make sure every unit a report of snap needs is prepared, thread-safely (the set's mutex):
+ * land for every unit the snapshot touches (every unit with opts->equal_area_check), its
+ * strip too; extends the cache file when it built something. *view (owned: free()) gets a
+ * copy of the n units as the report may read them: view[i].land == NULL means "not touched
+ * by the snapshot: only admin_m2 and land_m2 are valid". The geometries stay the set's. */
+tc_status tc__regionset_prepare(tc_ctx *ctx, const tc_regionset *rs, const tc_snapshot *snap,
+                                const tc_report_opts *opts, tc__unit **view);
+/* Prepare land and strip of every unit (a series reads rs->units[i].land directly). */
+tc_status tc__regionset_prepare_all(tc_ctx *ctx, const tc_regionset *rs);
 
 /* ---- front line (front.c) ---- */
 /* The vertices and edges of a unit's land and the vertices of the snapshot it was overlaid
