@@ -464,6 +464,7 @@ tc_status open_regionset(tc_ctx *ctx, const options *o, const inputs *in, tc_reg
     ro.regions.name_field = o->name_field;
     ro.land_path = in->land[0] ? in->land : NULL;
     ro.cache_dir = in->cache[0] ? in->cache : NULL;
+    ro.jobs = o->jobs; /* 0: every core */
     return tc_regionset_open(ctx, in->regions, &ro, rs);
 }
 

@@ -12,6 +12,8 @@ typedef struct pending {
 typedef struct load_state {
     tc_layer *layer;
     pending *pend; /* parallel to layer->regions */
+    tc__layer_watch watch;
+    void *watch_user;
 } load_state;
 
 static tc_status add_feature(tc_ctx *ctx, void *user, long fid, const char *code,
@@ -65,6 +67,8 @@ static tc_status add_feature(tc_ctx *ctx, void *user, long fid, const char *code
     }
     p->parts[p->n++] = geom;
     L->regions[i].n_features++;
+    if (ls->watch)
+        ls->watch(ls->watch_user, i, p->n, geom);
     return TC_OK;
 }
 
@@ -96,6 +100,12 @@ GEOSGeometry *tc__union_take(tc_ctx *ctx, GEOSGeometry **parts, size_t n)
 
 tc_status tc_layer_open(tc_ctx *ctx, const char *path, const tc_open_opts *opts, tc_layer **out)
 {
+    return tc__layer_open_watch(ctx, path, opts, NULL, NULL, out);
+}
+
+tc_status tc__layer_open_watch(tc_ctx *ctx, const char *path, const tc_open_opts *opts,
+                               tc__layer_watch watch, void *user, tc_layer **out)
+{
     if (!ctx)
         return TC_ERR_INVALID_ARG;
     tc__clear(ctx);
@@ -110,11 +120,13 @@ tc_status tc_layer_open(tc_ctx *ctx, const char *path, const tc_open_opts *opts,
         return tc__fail(ctx, TC_ERR_NOMEM, "layer open: out of memory");
     }
     L->ctx = ctx;
-    load_state ls = {L, NULL};
+    load_state ls = {L, NULL, watch, user};
     tc__read_opts ro = {.open = opts, .want_fields = true, .allow_empty = false};
     tc_status st = tc__ogr_read(ctx, path, &ro, add_feature, &ls);
     memcpy(L->code_field, ro.code_field, sizeof L->code_field);
     memcpy(L->name_field, ro.name_field, sizeof L->name_field);
+    if (watch) /* before parts are merged or freed */
+        watch(user, (size_t)-1, st == TC_OK, NULL);
     for (size_t i = 0; i < L->n; i++) {
         pending *p = &ls.pend[i];
         if (st == TC_OK) {

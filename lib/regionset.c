@@ -139,20 +139,21 @@ static void set_env(tc_ctx *ctx, const GEOSGeometry *g, double e[4])
     }
 }
 
-/* The strip's source: the unit as drawn, simplified to a tenth of the strip's width. */
-static tc_status strip_source(tc_ctx *ctx, tc__unit *u, const GEOSGeometry *admin)
+/* The strip's source: the unit as drawn, simplified to a tenth of the strip's width d. */
+static tc_status strip_source(tc_ctx *ctx, const char *code, const GEOSGeometry *admin,
+                              double *d, GEOSGeometry **simple)
 {
     GEOSContextHandle_t h = ctx->geos;
     double xmin, ymin, xmax, ymax;
     GEOSGeom_getExtent_r(h, admin, &xmin, &ymin, &xmax, &ymax);
     double lat = fmax(fabs(ymin), fabs(ymax));
     /* degrees of longitude per metre are the larger: the strip is at least TC__STRIP_M wide */
-    u->strip_d = TC__STRIP_M / (111320.0 * cos(lat * TC__PI / 180.0));
-    u->simple = GEOSSimplify_r(h, admin, u->strip_d / 10.0);
-    if (!u->simple)
-        return tc__fail(ctx, TC_ERR_GEOMETRY, "strip of %s: simplify failed: %s", u->code,
+    *d = TC__STRIP_M / (111320.0 * cos(lat * TC__PI / 180.0));
+    *simple = GEOSSimplify_r(h, admin, *d / 10.0);
+    if (!*simple)
+        return tc__fail(ctx, TC_ERR_GEOMETRY, "strip of %s: simplify failed: %s", code,
                         ctx->geos_msg);
-    tc__geom_warm(ctx, u->simple);
+    tc__geom_warm(ctx, *simple);
     return TC_OK;
 }
 
@@ -176,20 +177,33 @@ static tc_status need_slot(tc_ctx *ctx, const tc_regionset *rs, tc__unit *u, int
     return TC_OK;
 }
 
-/* Neighbouring land within TC__STRIP_M beyond unit i: the other units' land inside a buffer
- * of (a simplified copy of) unit i. Only units, so foreign land never counts. Lock held. */
-static tc_status need_strip(tc_ctx *ctx, const tc_regionset *rs, size_t i)
+/* Parse what the strip of unit i is built from: its simplified outline and the land of
+ * every unit near it (the envelope of the outline widened by the strip's width, which
+ * holds the buffer's). Lock held. */
+static tc_status strip_inputs(tc_ctx *ctx, const tc_regionset *rs, size_t i)
 {
-    GEOSContextHandle_t h = ctx->geos;
-    tc__unit *units = rs->units, *u = &units[i];
-    const size_t n = rs->n;
-    if (u->strip)
-        return TC_OK;
-    if (u->len[SLOT_STRIP])
-        return need_slot(ctx, rs, u, SLOT_STRIP);
+    tc__unit *u = &rs->units[i];
     tc_status st = need_slot(ctx, rs, u, SLOT_SIMPLE);
     if (st != TC_OK)
         return st;
+    double e[4], pad = 1.01 * u->strip_d + 1e-9;
+    set_env(ctx, u->simple, e);
+    e[0] -= pad, e[1] -= pad, e[2] += pad, e[3] += pad;
+    for (size_t k = 0; k < rs->n && st == TC_OK; k++)
+        if (k != i && env_overlap(rs->units[k].env, e))
+            st = need_slot(ctx, rs, &rs->units[k], SLOT_LAND);
+    return st;
+}
+
+/* Neighbouring land within TC__STRIP_M beyond unit i: the other units' land inside a buffer
+ * of (a simplified copy of) unit i. Only units, so foreign land never counts. Reads the set
+ * only (strip_inputs() first), so that several threads may build strips at once. */
+static tc_status build_strip(tc_ctx *ctx, const tc_regionset *rs, size_t i, GEOSGeometry **out)
+{
+    GEOSContextHandle_t h = ctx->geos;
+    const tc__unit *units = rs->units, *u = &units[i];
+    const size_t n = rs->n;
+    *out = NULL;
     GEOSGeometry *buf = GEOSBuffer_r(h, u->simple, u->strip_d, 2);
     if (!buf)
         return tc__fail(ctx, TC_ERR_GEOMETRY, "strip of %s: buffer failed: %s", u->code,
@@ -199,13 +213,16 @@ static tc_status need_strip(tc_ctx *ctx, const tc_regionset *rs, size_t i)
     size_t np = 0;
     double be[4];
     set_env(ctx, buf, be);
-    st = parts && pbuf ? TC_OK : tc__fail(ctx, TC_ERR_NOMEM, "strip: out of memory");
+    tc_status st = parts && pbuf ? TC_OK : tc__fail(ctx, TC_ERR_NOMEM, "strip: out of memory");
     for (size_t k = 0; k < n && st == TC_OK; k++) {
-        /* a land whose envelope misses the buffer's cannot intersect it: left unparsed */
+        /* a land whose envelope misses the buffer's cannot intersect it */
         if (k == i || !env_overlap(units[k].env, be))
             continue;
-        if ((st = need_slot(ctx, rs, &units[k], SLOT_LAND)) != TC_OK)
+        if (!units[k].land) {
+            st = tc__fail(ctx, TC_ERR_INTERNAL, "strip of %s: land of %s not loaded", u->code,
+                          units[k].code);
             break;
+        }
         if (!GEOSPreparedIntersects_r(h, pbuf, units[k].land))
             continue;
         GEOSGeometry *clip = GEOSClipByRect_r(h, units[k].land, be[0], be[1], be[2], be[3]);
@@ -220,17 +237,14 @@ static tc_status need_strip(tc_ctx *ctx, const tc_regionset *rs, size_t i)
             parts[np++] = part;
     }
     if (st == TC_OK) {
-        GEOSGeometry *strip = np ? tc__union_take(ctx, parts, np)
-                                 : GEOSGeom_createEmptyCollection_r(h, GEOS_MULTIPOLYGON);
+        *out = np ? tc__union_take(ctx, parts, np)
+                  : GEOSGeom_createEmptyCollection_r(h, GEOS_MULTIPOLYGON);
         np = 0;
-        if (!strip)
+        if (!*out)
             st = tc__fail(ctx, TC_ERR_GEOMETRY, "strip of %s: union failed: %s", u->code,
                           ctx->geos_msg);
-        else {
-            tc__geom_warm(ctx, strip);
-            u->strip = strip;
-            rs->lazy->dirty = true;
-        }
+        else /* read-only from here on, possibly from several threads */
+            tc__geom_warm(ctx, *out);
     }
     for (size_t k = 0; k < np; k++)
         GEOSGeom_destroy_r(h, parts[k]);
@@ -241,25 +255,341 @@ static tc_status need_strip(tc_ctx *ctx, const tc_regionset *rs, size_t i)
     return st;
 }
 
+/* Strips of units todo[0..n) built by up to jobs threads, each with a context of its own
+ * (their inputs parsed first). A failure is built again on ctx, in order, for its message,
+ * so that errors are those of one thread. Lock held. */
+typedef struct strip_work {
+    const tc_regionset *rs;
+    const size_t *todo;
+    size_t n;
+    GEOSGeometry **out;
+    tc_status *st;
+    pthread_mutex_t m;
+    size_t next;
+} strip_work;
+
+static void strip_share(strip_work *w, tc_ctx *ctx)
+{
+    for (;;) {
+        pthread_mutex_lock(&w->m);
+        size_t k = w->next++;
+        pthread_mutex_unlock(&w->m);
+        if (k >= w->n)
+            return;
+        w->st[k] = build_strip(ctx, w->rs, w->todo[k], &w->out[k]);
+    }
+}
+
+static void *strip_worker(void *arg)
+{
+    strip_work *w = arg;
+    tc_ctx *ctx = NULL;
+    if (tc_ctx_new(&ctx) == TC_OK)
+        strip_share(w, ctx);
+    tc_ctx_free(ctx); /* the geometries it made are the set's now */
+    return NULL;
+}
+
+static tc_status build_strips(tc_ctx *ctx, const tc_regionset *rs, const size_t *todo,
+                              size_t n, size_t jobs)
+{
+    tc_status st = TC_OK;
+    for (size_t k = 0; k < n && st == TC_OK; k++)
+        st = strip_inputs(ctx, rs, todo[k]);
+    if (st != TC_OK || n == 0)
+        return st;
+    if (jobs > n)
+        jobs = n;
+    strip_work w = {rs, todo, n, calloc(n, sizeof *w.out), calloc(n, sizeof *w.st), {{0}}, 0};
+    pthread_t tid[64];
+    size_t started = 0;
+    if (w.out && w.st && jobs > 1 && pthread_mutex_init(&w.m, NULL) == 0) {
+        for (size_t t = 0; t + 1 < jobs && t < 64; t++)
+            if (pthread_create(&tid[started], NULL, strip_worker, &w) == 0)
+                started++;
+        strip_share(&w, ctx); /* and this thread too */
+        for (size_t t = 0; t < started; t++)
+            pthread_join(tid[t], NULL);
+        pthread_mutex_destroy(&w.m);
+        tc__clear(ctx);
+    } else if (!w.out || !w.st) {
+        st = tc__fail(ctx, TC_ERR_NOMEM, "strip: out of memory");
+    }
+    for (size_t k = 0; k < n && st == TC_OK; k++) {
+        tc__unit *u = &rs->units[todo[k]];
+        if (!w.out[k]) /* failed, or never built: build here */
+            st = build_strip(ctx, rs, todo[k], &w.out[k]);
+        if (st == TC_OK) {
+            u->strip = w.out[k];
+            w.out[k] = NULL;
+            rs->lazy->dirty = true;
+        }
+    }
+    for (size_t k = 0; w.out && k < n; k++)
+        if (w.out[k])
+            GEOSGeom_destroy_r(ctx->geos, w.out[k]);
+    free(w.out);
+    free(w.st);
+    return st;
+}
+
+/* What building computes for one unit from its geometry as drawn. */
+typedef struct unit_out {
+    const GEOSGeometry *from; /* the geometry it was computed from */
+    double admin_m2, land_m2, env[4], strip_d;
+    GEOSGeometry *land, *simple;
+} unit_out;
+
+static void unit_out_free_h(GEOSContextHandle_t h, unit_out *o)
+{
+    if (o->land)
+        GEOSGeom_destroy_r(h, o->land);
+    if (o->simple)
+        GEOSGeom_destroy_r(h, o->simple);
+    memset(o, 0, sizeof *o);
+}
+
+static void unit_out_free(tc_ctx *ctx, unit_out *o) { unit_out_free_h(ctx->geos, o); }
+
+/* Admin area, land (clipped by land, when not NULL, prepared as pland), land area and the
+ * strip's source of one unit. On failure *o holds nothing. */
+static tc_status build_unit(tc_ctx *ctx, const GEOSGeometry *admin, const char *code,
+                            const GEOSGeometry *land, const GEOSPreparedGeometry *pland,
+                            unit_out *o)
+{
+    GEOSContextHandle_t h = ctx->geos;
+    memset(o, 0, sizeof *o);
+    tc_status st = tc__geom_area_m2(ctx, admin, &o->admin_m2, NULL);
+    if (st != TC_OK)
+        return st;
+    bool inland = !land || GEOSPreparedContains_r(h, pland, admin) == 1;
+    if (inland)
+        o->land = GEOSGeom_clone_r(h, admin); /* inland unit: all land */
+    else
+        o->land = intersect_multi(ctx, admin, land);
+    if (!o->land)
+        return tc__fail(ctx, TC_ERR_GEOMETRY, "clip %s to land: %s", code, ctx->geos_msg);
+    /* read-only from here on, possibly from several threads: no lazy state left in GEOS */
+    tc__geom_warm(ctx, o->land);
+    set_env(ctx, o->land, o->env);
+    if (inland) /* the same coordinates: the same area, bit for bit */
+        o->land_m2 = o->admin_m2;
+    else
+        st = tc__geom_area_m2(ctx, o->land, &o->land_m2, NULL);
+    if (st == TC_OK)
+        st = strip_source(ctx, code, admin, &o->strip_d, &o->simple);
+    if (st != TC_OK)
+        unit_out_free(ctx, o);
+    else
+        o->from = admin;
+    return st;
+}
+
+/* Building with a helper thread (opts jobs >= 2): while the reading thread parses the
+ * boundary file, the helper loads the land mask, then builds each unit as soon as its
+ * feature has been read (a unit of one feature keeps that feature's geometry: layer.c). A
+ * unit that gets a second feature, or whose build failed, is built again afterwards on the
+ * reading thread, in order, so results and errors are those of a build in one thread. */
+enum { JOB_NONE, JOB_READY, JOB_TAKEN, JOB_DONE, JOB_STALE };
+
+typedef struct job {
+    const GEOSGeometry *admin; /* borrowed from the layer */
+    int state;
+} job;
+
+typedef struct builder {
+    pthread_mutex_t m;
+    pthread_cond_t cv;
+    job *jobs;
+    unit_out *out; /* parallel to jobs */
+    size_t n, cap;
+    bool reading_done, land_done, nomem;
+    const tc_regionset_opts *o;
+    GEOSContextHandle_t rh; /* the reading thread's GEOS handle */
+    tc_ctx *hctx;       /* the helper's context */
+    tc_status land_st;  /* the helper's land mask load */
+    GEOSGeometry *land; /* loaded by the helper */
+} builder;
+
+/* The next ready job, taken; -1 if none. Lock held. */
+static long take_job(builder *b)
+{
+    for (size_t i = 0; i < b->n; i++)
+        if (b->jobs[i].state == JOB_READY) {
+            b->jobs[i].state = JOB_TAKEN;
+            return (long)i;
+        }
+    return -1;
+}
+
+/* Build taken job i on ctx (pland: ctx's own preparation of the land) and file the result. */
+static void run_job(builder *b, tc_ctx *ctx, const GEOSPreparedGeometry *pland, size_t i)
+{
+    unit_out o;
+    pthread_mutex_lock(&b->m);
+    const GEOSGeometry *admin = b->jobs[i].admin;
+    pthread_mutex_unlock(&b->m);
+    tc_status st = build_unit(ctx, admin, "unit", b->land, pland, &o);
+    pthread_mutex_lock(&b->m);
+    if (st == TC_OK && b->jobs[i].state == JOB_TAKEN) {
+        b->out[i] = o;
+        b->jobs[i].state = JOB_DONE;
+    } else { /* failed (built again, in order, for its message) or made stale meanwhile */
+        if (st == TC_OK)
+            unit_out_free(ctx, &o);
+        b->jobs[i].state = JOB_STALE;
+    }
+    pthread_cond_broadcast(&b->cv);
+    pthread_mutex_unlock(&b->m);
+    tc__clear(ctx);
+}
+
+static void *helper(void *arg)
+{
+    builder *b = arg;
+    const GEOSPreparedGeometry *pland = NULL;
+    tc_status st = tc_ctx_new(&b->hctx);
+    if (st == TC_OK && b->o->land_path) {
+        st = load_land(b->hctx, b->o->land_path, &b->o->land, &b->land);
+        if (st == TC_OK) {
+            tc__geom_warm(b->hctx, b->land); /* shared read-only with the reading thread */
+            pland = GEOSPrepare_r(b->hctx->geos, b->land);
+        }
+    }
+    pthread_mutex_lock(&b->m);
+    b->land_st = st;
+    b->land_done = true;
+    pthread_cond_broadcast(&b->cv);
+    while (st == TC_OK && (!b->o->land_path || pland)) {
+        long i;
+        while ((i = take_job(b)) < 0 && !b->reading_done)
+            pthread_cond_wait(&b->cv, &b->m);
+        if (i < 0)
+            break;
+        pthread_mutex_unlock(&b->m);
+        run_job(b, b->hctx, pland, (size_t)i);
+        pthread_mutex_lock(&b->m);
+    }
+    pthread_mutex_unlock(&b->m);
+    if (pland)
+        GEOSPreparedGeom_destroy_r(b->hctx->geos, pland);
+    return NULL;
+}
+
+/* tc__layer_watch: a feature has joined region i (reading thread). */
+static void watch_feature(void *user, size_t i, size_t n_features, const GEOSGeometry *part)
+{
+    builder *b = user;
+    pthread_mutex_lock(&b->m);
+    if (i == (size_t)-1) { /* reading ended; on failure no part may be read any more */
+        b->reading_done = true;
+        for (size_t k = 0; !n_features && k < b->n; k++)
+            if (b->jobs[k].state == JOB_READY)
+                b->jobs[k].state = JOB_STALE;
+        for (size_t k = 0; !n_features && k < b->n; k++)
+            while (b->jobs[k].state == JOB_TAKEN)
+                pthread_cond_wait(&b->cv, &b->m);
+        pthread_cond_broadcast(&b->cv);
+        pthread_mutex_unlock(&b->m);
+        return;
+    }
+    if (i >= b->cap) {
+        size_t cap = b->cap ? 2 * b->cap : 32;
+        while (cap <= i)
+            cap *= 2;
+        job *j = realloc(b->jobs, cap * sizeof *j);
+        if (j)
+            b->jobs = j;
+        unit_out *o = j ? realloc(b->out, cap * sizeof *o) : NULL;
+        if (o)
+            b->out = o;
+        if (!j || !o) { /* no more speculation: everything is built afterwards */
+            b->nomem = true;
+            pthread_mutex_unlock(&b->m);
+            return;
+        }
+        memset(b->jobs + b->cap, 0, (cap - b->cap) * sizeof *b->jobs);
+        memset(b->out + b->cap, 0, (cap - b->cap) * sizeof *b->out);
+        b->cap = cap;
+    }
+    if (i >= b->n)
+        b->n = i + 1;
+    /* a MultiPolygon part stays the region's geometry as it is (layer.c) */
+    if (n_features == 1 && !b->nomem && GEOSGeomTypeId_r(b->rh, part) == GEOS_MULTIPOLYGON) {
+        b->jobs[i].admin = part;
+        b->jobs[i].state = JOB_READY;
+        pthread_cond_broadcast(&b->cv);
+    } else if (n_features > 1) { /* its parts are about to be merged: wait for the helper */
+        while (b->jobs[i].state == JOB_TAKEN)
+            pthread_cond_wait(&b->cv, &b->m);
+        if (b->jobs[i].state == JOB_DONE)
+            unit_out_free_h(b->rh, &b->out[i]);
+        b->jobs[i].state = JOB_STALE;
+    }
+    pthread_mutex_unlock(&b->m);
+}
+
 static tc_status build(tc_ctx *ctx, tc_regionset *rs, const char *path,
-                       const tc_regionset_opts *o)
+                       const tc_regionset_opts *o, size_t jobs)
 {
     GEOSContextHandle_t h = ctx->geos;
     tc_layer *layer = NULL;
-    GEOSGeometry *land = NULL;
+    builder b;
+    memset(&b, 0, sizeof b);
+    b.o = o;
+    b.rh = h;
+    pthread_t tid;
+    bool threaded = jobs > 1 && pthread_mutex_init(&b.m, NULL) == 0;
+    if (threaded && pthread_cond_init(&b.cv, NULL) != 0) {
+        pthread_mutex_destroy(&b.m);
+        threaded = false;
+    }
+    if (threaded && pthread_create(&tid, NULL, helper, &b) != 0) {
+        pthread_cond_destroy(&b.cv);
+        pthread_mutex_destroy(&b.m);
+        threaded = false;
+    }
+    tc_status st = tc__layer_open_watch(ctx, path, &o->regions, threaded ? watch_feature : NULL,
+                                        &b, &layer);
     const GEOSPreparedGeometry *pland = NULL;
-    tc_status st = tc_layer_open(ctx, path, &o->regions, &layer);
-    if (st != TC_OK)
-        return st;
-    if (o->land_path && (st = load_land(ctx, o->land_path, &o->land, &land)) != TC_OK)
-        goto done;
-    if (land)
-        pland = GEOSPrepare_r(h, land);
-    rs->n = layer->n;
-    rs->units = calloc(rs->n ? rs->n : 1, sizeof *rs->units);
-    if (!rs->units) {
-        st = tc__fail(ctx, TC_ERR_NOMEM, "regionset: out of memory");
-        goto done;
+    if (threaded) {
+        pthread_mutex_lock(&b.m);
+        while (!b.land_done)
+            pthread_cond_wait(&b.cv, &b.m);
+        pthread_mutex_unlock(&b.m);
+        if (st == TC_OK && b.land_st != TC_OK) /* as if loaded after the layer */
+            st = tc__fail(ctx, b.land_st, "%s", b.hctx ? tc_ctx_errmsg(b.hctx)
+                                                       : "regionset: no helper context");
+        for (size_t i = 0; st == TC_OK && b.hctx && i < tc_ctx_warning_count(b.hctx); i++)
+            tc__warn(ctx, "%s", tc_ctx_get_warning(b.hctx, i));
+        if (st == TC_OK && b.land && !(pland = GEOSPrepare_r(h, b.land)))
+            st = tc__fail(ctx, TC_ERR_GEOMETRY, "land mask: %s", ctx->geos_msg);
+        for (long i; st == TC_OK;) { /* share the rest with the helper */
+            pthread_mutex_lock(&b.m);
+            i = take_job(&b);
+            pthread_mutex_unlock(&b.m);
+            if (i < 0)
+                break;
+            run_job(&b, ctx, pland, (size_t)i);
+        }
+        if (st != TC_OK) { /* nothing more for the helper */
+            pthread_mutex_lock(&b.m);
+            for (size_t k = 0; k < b.n; k++)
+                if (b.jobs[k].state == JOB_READY)
+                    b.jobs[k].state = JOB_STALE;
+            pthread_mutex_unlock(&b.m);
+        }
+        pthread_join(tid, NULL);
+    } else if (st == TC_OK && o->land_path) {
+        st = load_land(ctx, o->land_path, &o->land, &b.land);
+        if (st == TC_OK && !(pland = GEOSPrepare_r(h, b.land)))
+            st = tc__fail(ctx, TC_ERR_GEOMETRY, "land mask: %s", ctx->geos_msg);
+    }
+    if (st == TC_OK) {
+        rs->n = layer->n;
+        rs->units = calloc(rs->n ? rs->n : 1, sizeof *rs->units);
+        if (!rs->units)
+            st = tc__fail(ctx, TC_ERR_NOMEM, "regionset: out of memory");
     }
     for (size_t i = 0; i < rs->n && st == TC_OK; i++) {
         const struct tc_region *r = &layer->regions[i];
@@ -270,31 +600,33 @@ static tc_status build(tc_ctx *ctx, tc_regionset *rs, const char *path,
             st = tc__fail(ctx, TC_ERR_NOMEM, "regionset: out of memory");
             break;
         }
-        if ((st = tc__geom_area_m2(ctx, r->geom, &u->admin_m2, NULL)) != TC_OK)
-            break;
-        bool inland = !pland || GEOSPreparedContains_r(h, pland, r->geom) == 1;
-        if (inland)
-            u->land = GEOSGeom_clone_r(h, r->geom); /* inland unit: all land */
-        else
-            u->land = intersect_multi(ctx, r->geom, land);
-        if (!u->land) {
-            st = tc__fail(ctx, TC_ERR_GEOMETRY, "clip %s to land: %s", r->code, ctx->geos_msg);
+        unit_out uo;
+        if (i < b.n && b.jobs[i].state == JOB_DONE && b.out[i].from == r->geom) {
+            uo = b.out[i]; /* built by the helper from this very geometry */
+            memset(&b.out[i], 0, sizeof b.out[i]);
+        } else if ((st = build_unit(ctx, r->geom, r->code, b.land, pland, &uo)) != TC_OK) {
             break;
         }
-        tc__geom_warm(ctx, u->land);
-        set_env(ctx, u->land, u->env);
-        if (inland) /* the same coordinates: the same area, bit for bit */
-            u->land_m2 = u->admin_m2;
-        else
-            st = tc__geom_area_m2(ctx, u->land, &u->land_m2, NULL);
-        if (st == TC_OK)
-            st = strip_source(ctx, u, r->geom);
+        u->admin_m2 = uo.admin_m2;
+        u->land_m2 = uo.land_m2;
+        u->land = uo.land;
+        u->simple = uo.simple;
+        u->strip_d = uo.strip_d;
+        memcpy(u->env, uo.env, sizeof u->env);
     }
-done:
+    for (size_t i = 0; i < b.n; i++)
+        unit_out_free(ctx, &b.out[i]);
+    free(b.jobs);
+    free(b.out);
+    if (threaded) {
+        pthread_cond_destroy(&b.cv);
+        pthread_mutex_destroy(&b.m);
+        tc_ctx_free(b.hctx);
+    }
     if (pland)
         GEOSPreparedGeom_destroy_r(h, pland);
-    if (land)
-        GEOSGeom_destroy_r(h, land);
+    if (b.land)
+        GEOSGeom_destroy_r(h, b.land);
     tc_layer_free(layer);
     return st;
 }
@@ -434,11 +766,11 @@ static void cache_write(tc_ctx *ctx, const tc_regionset *rs)
             put_u64(&b, ent[3 * i + (size_t)s][1]);
         }
     }
-    free(ent);
     put_u32(&b, (uint32_t)z->n_warn);
     for (size_t i = 0; i < z->n_warn; i++)
         put_str(&b, z->warn[i]);
     put_u64(&b, blob.n);
+    size_t blob_at = b.n;
     if (!blob.nomem)
         put(&b, blob.p, blob.n);
     free(blob.p);
@@ -450,6 +782,7 @@ static void cache_write(tc_ctx *ctx, const tc_regionset *rs)
     }
     if (b.nomem || blob.nomem) {
         free(b.p);
+        free(ent);
         return;
     }
     char tmp[4200];
@@ -463,10 +796,22 @@ static void cache_write(tc_ctx *ctx, const tc_regionset *rs)
     if (!ok) {
         tc__warn(ctx, "cache '%s' not written: %s", z->cache_file, strerror(errno));
         remove(tmp);
-    } else {
-        z->dirty = false;
+        free(b.p);
+        free(ent);
+        return;
     }
-    free(b.p);
+    /* the file written is the set's cache file now: later writes copy its entries */
+    z->dirty = false;
+    free(z->file);
+    z->file = b.p;
+    z->blob = b.p + blob_at;
+    z->blob_n = blob.n;
+    for (size_t i = 0; i < rs->n; i++)
+        for (int s = 0; s < N_SLOTS; s++) {
+            rs->units[i].off[s] = (size_t)ent[3 * i + (size_t)s][0];
+            rs->units[i].len[s] = (size_t)ent[3 * i + (size_t)s][1];
+        }
+    free(ent);
 }
 
 typedef struct rbuf {
@@ -637,13 +982,49 @@ static tc_status keep_warnings(tc_ctx *ctx, tc__lazy *z, size_t first)
 
 /* ---------------------------------------------------------------- preparation */
 
+static size_t resolve_jobs(unsigned jobs)
+{
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    return jobs ? jobs : (size_t)(cpus > 0 ? cpus : 1);
+}
+
+/* Parse the cached strips of todo[], build the others (several threads), rewrite the cache
+ * when something was built. Lock held. */
+static tc_status finish_strips(tc_ctx *ctx, const tc_regionset *rs, size_t *todo, size_t n,
+                               size_t jobs)
+{
+    tc_status st = TC_OK;
+    size_t nb = 0;
+    for (size_t k = 0; k < n && st == TC_OK; k++) {
+        tc__unit *u = &rs->units[todo[k]];
+        if (u->strip)
+            continue;
+        if (u->len[SLOT_STRIP])
+            st = need_slot(ctx, rs, u, SLOT_STRIP);
+        else
+            todo[nb++] = todo[k]; /* in order: nb <= k */
+    }
+    if (st == TC_OK)
+        st = build_strips(ctx, rs, todo, nb, jobs);
+    if (st == TC_OK && rs->lazy->dirty && rs->lazy->cache_file)
+        cache_write(ctx, rs);
+    return st;
+}
+
 tc_status tc__regionset_prepare(tc_ctx *ctx, const tc_regionset *rs, const tc_snapshot *snap,
                                 const tc_report_opts *o, tc__unit **view)
 {
     GEOSContextHandle_t h = ctx->geos;
     *view = calloc(rs->n ? rs->n : 1, sizeof **view);
-    if (!*view)
+    bool *touched = calloc(rs->n ? rs->n : 1, sizeof *touched);
+    size_t *todo = calloc(rs->n ? rs->n : 1, sizeof *todo), n_todo = 0;
+    if (!*view || !touched || !todo) {
+        free(*view);
+        free(touched);
+        free(todo);
+        *view = NULL;
         return tc__fail(ctx, TC_ERR_NOMEM, "report: out of memory");
+    }
     const bool all = o->equal_area_check; /* it measures every unit's land */
     double se[4];
     set_env(ctx, snap->geom, se);
@@ -653,31 +1034,37 @@ tc_status tc__regionset_prepare(tc_ctx *ctx, const tc_regionset *rs, const tc_sn
     for (size_t i = 0; i < rs->n && st == TC_OK; i++) {
         tc__unit *u = &rs->units[i];
         if (u->land && u->strip) { /* fully prepared: the report decides for itself */
-            (*view)[i] = *u;
+            touched[i] = true;
             continue;
         }
         /* a land whose envelope misses the snapshot's is not touched: left unparsed */
-        bool touched = false, empty = env_empty(u->env);
-        if (all || empty || env_overlap(u->env, se))
+        bool empty = env_empty(u->env), near = env_overlap(u->env, se);
+        if (all || empty || near)
             st = need_slot(ctx, rs, u, SLOT_LAND);
-        if (st == TC_OK && !empty && env_overlap(u->env, se)) {
+        if (st == TC_OK && near) {
             if (!psnap && !(psnap = GEOSPrepare_r(h, snap->geom)))
                 st = tc__fail(ctx, TC_ERR_GEOMETRY, "report: cannot prepare the snapshot: %s",
                               ctx->geos_msg);
             else
-                touched = GEOSPreparedIntersects_r(h, psnap, u->land) == 1;
+                touched[i] = GEOSPreparedIntersects_r(h, psnap, u->land) == 1;
         }
-        if (st == TC_OK && touched)
-            st = need_strip(ctx, rs, i);
-        (*view)[i] = *u;
-        if (!touched && !all && !empty)
+        if (touched[i])
+            todo[n_todo++] = i;
+        else if (empty) /* the report sees an empty land as it is */
+            touched[i] = true;
+    }
+    if (st == TC_OK)
+        st = finish_strips(ctx, rs, todo, n_todo, resolve_jobs(o->jobs));
+    for (size_t i = 0; i < rs->n && st == TC_OK; i++) {
+        (*view)[i] = rs->units[i];
+        if (!touched[i] && !all)
             (*view)[i].land = NULL; /* only its areas are needed */
     }
-    if (st == TC_OK && rs->lazy->dirty && rs->lazy->cache_file)
-        cache_write(ctx, rs);
     pthread_mutex_unlock(&rs->lazy->lock);
     if (psnap)
         GEOSPreparedGeom_destroy_r(h, psnap);
+    free(touched);
+    free(todo);
     if (st != TC_OK) {
         free(*view);
         *view = NULL;
@@ -685,18 +1072,21 @@ tc_status tc__regionset_prepare(tc_ctx *ctx, const tc_regionset *rs, const tc_sn
     return st;
 }
 
-tc_status tc__regionset_prepare_all(tc_ctx *ctx, const tc_regionset *rs)
+tc_status tc__regionset_prepare_all(tc_ctx *ctx, const tc_regionset *rs, unsigned jobs)
 {
+    size_t *todo = calloc(rs->n ? rs->n : 1, sizeof *todo);
+    if (!todo)
+        return tc__fail(ctx, TC_ERR_NOMEM, "regionset: out of memory");
     tc_status st = TC_OK;
     pthread_mutex_lock(&rs->lazy->lock);
     for (size_t i = 0; i < rs->n && st == TC_OK; i++) {
         st = need_slot(ctx, rs, &rs->units[i], SLOT_LAND);
-        if (st == TC_OK)
-            st = need_strip(ctx, rs, i);
+        todo[i] = i;
     }
-    if (st == TC_OK && rs->lazy->dirty && rs->lazy->cache_file)
-        cache_write(ctx, rs);
+    if (st == TC_OK)
+        st = finish_strips(ctx, rs, todo, rs->n, resolve_jobs(jobs));
     pthread_mutex_unlock(&rs->lazy->lock);
+    free(todo);
     return st;
 }
 
@@ -713,10 +1103,12 @@ tc_status tc_regionset_open(tc_ctx *ctx, const char *path, const tc_regionset_op
                         path ? "out" : "path");
     tc_regionset_opts defaults = TC_REGIONSET_OPTS_INIT;
     const tc_regionset_opts *o = opts ? opts : &defaults;
-    if (o->version != TC_REGIONSET_OPTS_VERSION || o->regions.version != TC_OPEN_OPTS_VERSION ||
-        o->land.version != TC_OPEN_OPTS_VERSION)
+    /* version 1 (0.1) had no jobs: one thread */
+    if ((o->version != TC_REGIONSET_OPTS_VERSION && o->version != 1) ||
+        o->regions.version != TC_OPEN_OPTS_VERSION || o->land.version != TC_OPEN_OPTS_VERSION)
         return tc__fail(ctx, TC_ERR_INVALID_ARG, "regionset open: options not initialised with "
                                                  "TC_REGIONSET_OPTS_INIT");
+    size_t jobs = o->version < 2 ? 1 : resolve_jobs(o->jobs);
     size_t first_warning = tc_ctx_warning_count(ctx);
     tc_regionset *rs = calloc(1, sizeof *rs);
     tc__lazy *z = rs ? calloc(1, sizeof *z) : NULL;
@@ -745,7 +1137,7 @@ tc_status tc_regionset_open(tc_ctx *ctx, const char *path, const tc_regionset_op
             rs->from_cache = cache_read(ctx, rs, file, z->key);
     }
     if (st == TC_OK && !rs->from_cache) {
-        st = build(ctx, rs, path, o);
+        st = build(ctx, rs, path, o, jobs);
         if (st == TC_OK)
             st = keep_warnings(ctx, z, first_warning);
         if (st == TC_OK && z->cache_file)

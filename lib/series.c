@@ -628,7 +628,7 @@ tc_status tc_series_new(tc_ctx *ctx, const tc_regionset *rs, const tc_archive *a
     if (st == TC_OK)
         st = alloc_results(ctx, s);
     if (st == TC_OK) /* every unit's land and strip, before the workers read them */
-        st = tc__regionset_prepare_all(ctx, rs);
+        st = tc__regionset_prepare_all(ctx, rs, o->jobs);
     for (size_t d = 0; d < s->n_dates && st == TC_OK; d++) {
         s->dates[d] = tc_archive_get_date(archive, s->arch[d]);
         s->paths[d] = tc_archive_get_path(archive, s->arch[d]);

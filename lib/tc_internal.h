@@ -161,6 +161,17 @@ struct tc_layer {
     char name_field[128];
 };
 
+/* tc_layer_open() that reports every feature as it joins its region, on the reading thread:
+ * watch(user, i, n, part) after part, the n-th feature of region i (a MultiPolygon owned by
+ * the layer, not changed until the layer is freed unless a later feature joins region i).
+ * A region of one feature gets that feature's geometry itself as its geometry. Once the
+ * reading ends, and before any part is merged or (on failure) freed, watch(user, SIZE_MAX,
+ * ok, NULL) runs: ok is 1 when every feature was read. */
+typedef void (*tc__layer_watch)(void *user, size_t region, size_t n_features,
+                                const GEOSGeometry *part);
+tc_status tc__layer_open_watch(tc_ctx *ctx, const char *path, const tc_open_opts *opts,
+                               tc__layer_watch watch, void *user, tc_layer **out);
+
 /* Union a set of polygonal geometries (consumed) into one valid MultiPolygon. */
 GEOSGeometry *tc__union_take(tc_ctx *ctx, GEOSGeometry **parts, size_t n);
 /* Wrap any polygonal result as a MultiPolygon (consumes g). */
@@ -208,11 +219,13 @@ struct tc_regionset {
  * land for every unit the snapshot touches (every unit with opts->equal_area_check), its
  * strip too; extends the cache file when it built something. *view (owned: free()) gets a
  * copy of the n units as the report may read them: view[i].land == NULL means "not touched
- * by the snapshot: only admin_m2 and land_m2 are valid". The geometries stay the set's. */
+ * by the snapshot: only admin_m2 and land_m2 are valid". The geometries stay the set's.
+ * Strips are built with up to opts->jobs threads. */
 tc_status tc__regionset_prepare(tc_ctx *ctx, const tc_regionset *rs, const tc_snapshot *snap,
                                 const tc_report_opts *opts, tc__unit **view);
-/* Prepare land and strip of every unit (a series reads rs->units[i].land directly). */
-tc_status tc__regionset_prepare_all(tc_ctx *ctx, const tc_regionset *rs);
+/* Prepare land and strip of every unit (a series reads rs->units[i].land directly), with up
+ * to jobs threads (0: one per online CPU). */
+tc_status tc__regionset_prepare_all(tc_ctx *ctx, const tc_regionset *rs, unsigned jobs);
 
 /* ---- front line (front.c) ---- */
 /* The vertices and edges of a unit's land and the vertices of the snapshot it was overlaid

@@ -30,11 +30,17 @@ typedef struct tc_regionset_opts {
     const char *land_path;     /**< land mask source; NULL: as drawn, no clipping */
     tc_open_opts land;         /**< how to read the land mask (layer_name only)  */
     const char *cache_dir;     /**< NULL: no cache; created if missing           */
+    unsigned jobs;             /**< threads while building (a second thread loads
+                                    the land mask and prepares units while the
+                                    boundary source is read); 0: one per online
+                                    CPU; default 1. Figures do not depend on it.
+                                    @since 0.2 (options version 2) */
 } tc_regionset_opts;
 
-#define TC_REGIONSET_OPTS_VERSION 1
+/** Version 2 (0.2) added jobs; version 1 options are still accepted (one thread). */
+#define TC_REGIONSET_OPTS_VERSION 2
 #define TC_REGIONSET_OPTS_INIT \
-    {TC_REGIONSET_OPTS_VERSION, TC_OPEN_OPTS_INIT, NULL, TC_OPEN_OPTS_INIT, NULL}
+    {TC_REGIONSET_OPTS_VERSION, TC_OPEN_OPTS_INIT, NULL, TC_OPEN_OPTS_INIT, NULL, 1}
 
 typedef struct tc_regionset tc_regionset;
 
