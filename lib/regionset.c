@@ -876,6 +876,50 @@ static char *get_str(rbuf *r)
     return s;
 }
 
+/* A structural check of one WKB geometry as GEOS's reader wants it (2D Polygon,
+ * MultiPolygon or GeometryCollection of those; rings empty or closed with at least 4
+ * points): true when p[0..len) holds exactly one such geometry, so that parsing it later
+ * cannot fail. Coordinates are not read, except each ring's first and last point. */
+static uint32_t wkb_u32(rbuf *r, bool swap)
+{
+    uint32_t v = get_u32(r);
+    return swap ? __builtin_bswap32(v) : v;
+}
+
+static bool wkb_geom_ok(rbuf *r, int depth)
+{
+    const unsigned char *bo = take(r, 1);
+    if (!bo || (*bo != 0 && *bo != 1) || depth > 8)
+        return false;
+    bool swap = (*bo == 0) != (__BYTE_ORDER__ == __ORDER_BIG_ENDIAN__);
+    uint32_t type = wkb_u32(r, swap), n = wkb_u32(r, swap);
+    if (r->bad)
+        return false;
+    if (type == 6 || type == 7) { /* MultiPolygon, GeometryCollection */
+        for (uint32_t i = 0; i < n && !r->bad; i++)
+            if (!wkb_geom_ok(r, depth + 1))
+                return false;
+        return !r->bad;
+    }
+    if (type != 3) /* Polygon: n rings */
+        return false;
+    for (uint32_t i = 0; i < n && !r->bad; i++) {
+        uint32_t np = wkb_u32(r, swap);
+        if (r->bad || (np != 0 && np < 4) || np > (r->n - r->pos) / 16)
+            return false;
+        const unsigned char *pts = take(r, (size_t)np * 16);
+        if (np && memcmp(pts, pts + (size_t)(np - 1) * 16, 16) != 0)
+            return false; /* not closed */
+    }
+    return !r->bad;
+}
+
+static bool wkb_ok(const unsigned char *p, size_t len)
+{
+    rbuf r = {p, len, 0, false};
+    return len > 0 && wkb_geom_ok(&r, 0) && r.pos == len;
+}
+
 /* Read a cache file; false (and nothing kept) when absent, foreign or damaged. The whole
  * file is checked against its SHA-256 here; the geometries stay raw bytes until asked for. */
 static bool cache_read(tc_ctx *ctx, tc_regionset *rs, const char *file, const char *key)
@@ -938,9 +982,10 @@ static bool cache_read(tc_ctx *ctx, tc_regionset *rs, const char *file, const ch
     uint64_t blob_n = ok ? get_u64(&r) : 0;
     const unsigned char *blob = ok ? take(&r, (size_t)blob_n) : NULL;
     ok = ok && blob;
-    for (uint32_t i = 0; ok && i < nu; i++)
+    for (uint32_t i = 0; ok && i < nu; i++) /* so that a later parse cannot fail */
         for (int s = 0; s < N_SLOTS; s++)
-            ok = ok && units[i].off[s] <= blob_n && units[i].len[s] <= blob_n - units[i].off[s];
+            ok = ok && units[i].off[s] <= blob_n && units[i].len[s] <= blob_n - units[i].off[s] &&
+                 (!units[i].len[s] || wkb_ok(blob + units[i].off[s], units[i].len[s]));
     const void *trailer = ok ? take(&r, ml) : NULL;
     ok = ok && trailer && memcmp(trailer, CACHE_MAGIC, ml) == 0 && r.pos == r.n;
     if (ok) {

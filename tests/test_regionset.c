@@ -1,0 +1,451 @@
+/* The region set's lazy preparation and its per-unit cache (regionset.h, docs/method.md):
+ * a unit prepared on demand gives the same numbers, bit for bit, as one built in the same
+ * process; a cache extended by a later report is valid; a damaged entry is rebuilt, never
+ * served; building with a helper thread changes nothing, errors included. Synthetic units
+ * (suite unit) and, when present, the shared data (the two *_real cases). */
+#include "tc_test.h"
+
+#include <dirent.h>
+#include <openssl/evp.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define BOUNDARIES "boundaries/geoBoundaries-UKR-ADM1.geojson"
+#define LAND "land/ne_10m_land_ukraine_region.geojson"
+#define SNAP_A "control/deepstate/deepstatemap_data_20250901.geojson"
+#define SNAP_B "control/deepstate/deepstatemap_data_20240708.geojson"
+
+/* ---- fixtures ---- */
+
+static void square(sbuf *b, double x0, double y0, double w, double h)
+{
+    sb_printf(b, "[[[%g,%g],[%g,%g],[%g,%g],[%g,%g],[%g,%g]]]", x0, y0, x0 + w, y0, x0 + w,
+              y0 + h, x0, y0 + h, x0, y0);
+}
+
+/* Five units in a row, 0.5 degree squares from lon 30; UA-09 comes as two features (two
+ * halves), so that its parts are merged after reading. */
+static const char *units_file(void)
+{
+    static const char *const codes[] = {"UA-14", "UA-09", "UA-23", "UA-65", "UA-43"};
+    sbuf b = {0};
+    sb_printf(&b, "{\"type\":\"FeatureCollection\",\"features\":[");
+    for (int i = 0; i < 5; i++) {
+        int halves = i == 1 ? 2 : 1;
+        for (int k = 0; k < halves; k++) {
+            sb_printf(&b, "%s{\"type\":\"Feature\",\"properties\":{\"shapeISO\":\"%s\","
+                          "\"shapeName\":\"Unit %d\"},\"geometry\":{\"type\":\"Polygon\","
+                          "\"coordinates\":",
+                      i || k ? "," : "", codes[i], i);
+            square(&b, 30 + 0.5 * i, 48 + 0.25 * k, 0.5, 0.5 / halves);
+            sb_printf(&b, "}}");
+        }
+    }
+    sb_printf(&b, "]}");
+    const char *path = tc_test_write("rs_units.geojson", b.p);
+    free(b.p);
+    return path;
+}
+
+/* Land: everything but a bay cut into the south of the 4th unit. */
+static const char *land_file(void)
+{
+    return tc_test_write("rs_land.geojson",
+                         "{\"type\":\"FeatureCollection\",\"features\":[{\"type\":\"Feature\","
+                         "\"properties\":{},\"geometry\":{\"type\":\"Polygon\",\"coordinates\":"
+                         "[[[29,47],[31.6,47],[31.6,48.2],[31.8,48.2],[31.8,47],[33,47],[33,49],"
+                         "[29,49],[29,47]]]}}]}");
+}
+
+/* Control over parts of the 2nd and 3rd units only (the others untouched). */
+static const char *snap_file(const char *name, double east)
+{
+    sbuf b = {0};
+    sb_printf(&b, "{\"type\":\"FeatureCollection\",\"features\":[{\"type\":\"Feature\","
+                  "\"properties\":{},\"geometry\":{\"type\":\"Polygon\",\"coordinates\":");
+    square(&b, 30.7, 48.1, east - 30.7, 0.3);
+    sb_printf(&b, "}}]}");
+    const char *path = tc_test_write(name, b.p);
+    free(b.p);
+    return path;
+}
+
+static const char *cache_dir(const char *name)
+{
+    static char buf[4][4096];
+    static int slot;
+    char *dir = buf[slot++ % 4];
+    const char *tmp = getenv("TC_TEST_TMPDIR");
+    snprintf(dir, 4096, "%s/%s", tmp && *tmp ? tmp : TC_TEST_TMP_DIR, name);
+    mkdir(dir, 0777);
+    DIR *dh = opendir(dir);
+    struct dirent *de;
+    while (dh && (de = readdir(dh)) != NULL) { /* start empty */
+        char path[8192];
+        if (de->d_name[0] == '.')
+            continue;
+        snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+        unlink(path);
+    }
+    if (dh)
+        closedir(dh);
+    return dir;
+}
+
+/* The one cache file in dir, and its size. */
+static long cache_file(const char *dir, char *path, size_t len)
+{
+    DIR *dh = opendir(dir);
+    struct dirent *de;
+    path[0] = '\0';
+    while (dh && (de = readdir(dh)) != NULL)
+        if (strncmp(de->d_name, "regionset-", 10) == 0 && !strstr(de->d_name, ".tmp"))
+            snprintf(path, len, "%s/%s", dir, de->d_name);
+    if (dh)
+        closedir(dh);
+    if (!path[0])
+        fail_msg("no cache file in %s", dir);
+    struct stat sb;
+    assert_int_equal(stat(path, &sb), 0);
+    return (long)sb.st_size;
+}
+
+static tc_regionset *open_set(tc_ctx *ctx, const char *units, const char *land,
+                              const char *dir, unsigned jobs)
+{
+    tc_regionset_opts o = TC_REGIONSET_OPTS_INIT;
+    o.land_path = land;
+    o.cache_dir = dir;
+    o.jobs = jobs;
+    tc_regionset *rs = NULL;
+    assert_tc_ok(ctx, tc_regionset_open(ctx, units, &o, &rs));
+    return rs;
+}
+
+static tc_report *report(tc_ctx *ctx, const tc_regionset *rs, const tc_snapshot *snap,
+                         unsigned jobs)
+{
+    tc_report_opts ro = TC_REPORT_OPTS_INIT;
+    ro.units = TC_UNITS_ALL;
+    ro.jobs = jobs;
+    tc_report *r = NULL;
+    assert_tc_ok(ctx, tc_report_new(ctx, rs, snap, &ro, &r));
+    return r;
+}
+
+static bool same_areas(const tc_areas *a, const tc_areas *b)
+{
+    return a->classified == b->classified && a->admin_m2 == b->admin_m2 &&
+           a->land_m2 == b->land_m2 && a->controlled_m2 == b->controlled_m2 &&
+           a->gap_m2 == b->gap_m2 && a->sliver_m2 == b->sliver_m2 &&
+           a->enclosed_m2 == b->enclosed_m2 && a->n_gap == b->n_gap &&
+           a->n_sliver == b->n_sliver && a->n_enclosed == b->n_enclosed &&
+           a->front_m == b->front_m && (a->closure_rel == b->closure_rel ||
+                                        (isnan(a->closure_rel) && isnan(b->closure_rel)));
+}
+
+/* Every row, the claim, the country and the outside figure, bit for bit. */
+static void assert_same_report(const tc_report *a, const tc_report *b, const char *what)
+{
+    assert_int_equal(tc_report_count(a), tc_report_count(b));
+    tc_areas x, y;
+    for (size_t i = 0; i < tc_report_count(a); i++) {
+        assert_int_equal(tc_report_get_unit(a, i), tc_report_get_unit(b, i));
+        assert_int_equal(tc_report_get_areas(a, i, &x), TC_OK);
+        assert_int_equal(tc_report_get_areas(b, i, &y), TC_OK);
+        if (!same_areas(&x, &y))
+            fail_msg("%s: row %zu differs (controlled %.17g vs %.17g, gap %.17g vs %.17g)",
+                     what, i, x.controlled_m2, y.controlled_m2, x.gap_m2, y.gap_m2);
+    }
+    assert_int_equal(tc_report_get_claim_total(a, &x), TC_OK);
+    assert_int_equal(tc_report_get_claim_total(b, &y), TC_OK);
+    if (!same_areas(&x, &y))
+        fail_msg("%s: claim totals differ", what);
+    assert_int_equal(tc_report_get_country_total(a, &x), TC_OK);
+    assert_int_equal(tc_report_get_country_total(b, &y), TC_OK);
+    if (!same_areas(&x, &y))
+        fail_msg("%s: country totals differ", what);
+    double o1 = -1, o2 = -2;
+    assert_int_equal(tc_report_get_outside_m2(a, &o1), TC_OK);
+    assert_int_equal(tc_report_get_outside_m2(b, &o2), TC_OK);
+    assert_true(o1 == o2);
+}
+
+static void assert_same_set(tc_ctx *ctx, const tc_regionset *a, const tc_regionset *b)
+{
+    assert_int_equal(tc_regionset_count(a), tc_regionset_count(b));
+    for (size_t i = 0; i < tc_regionset_count(a); i++) {
+        double a1 = -1, l1 = -1, a2 = -2, l2 = -2;
+        assert_string_equal(tc_regionset_get_code(a, i), tc_regionset_get_code(b, i));
+        assert_string_equal(tc_regionset_get_name(a, i), tc_regionset_get_name(b, i));
+        assert_tc_ok(ctx, tc_regionset_areas_m2(ctx, a, i, &a1, &l1));
+        assert_tc_ok(ctx, tc_regionset_areas_m2(ctx, b, i, &a2, &l2));
+        assert_true(a1 == a2);
+        assert_true(l1 == l2);
+    }
+}
+
+static void free_all(tc_report **r, size_t nr, tc_regionset **sets, size_t ns, tc_snapshot *s1,
+                     tc_snapshot *s2)
+{
+    for (size_t i = 0; i < nr; i++)
+        tc_report_free(r[i]);
+    for (size_t i = 0; i < ns; i++)
+        tc_regionset_free(sets[i]);
+    tc_snapshot_free(s1);
+    tc_snapshot_free(s2);
+}
+
+/* ---- synthetic units ---- */
+
+/* Built in this process (every land in memory, strips on demand), read back from a cache
+ * (nothing parsed until a report asks), and from the cache the first report extended: the
+ * same numbers for two snapshots, bit for bit. The untouched units get only their areas. */
+static void test_regionset_lazy_same_numbers(void **state)
+{
+    tc_ctx *ctx = *state;
+    const char *units = units_file(), *land = land_file(), *dir = cache_dir("rs_lazy");
+    tc_snapshot *s1 = NULL, *s2 = NULL;
+    assert_tc_ok(ctx, tc_snapshot_open(ctx, snap_file("rs_snap1.geojson", 31.2), NULL, &s1));
+    assert_tc_ok(ctx, tc_snapshot_open(ctx, snap_file("rs_snap2.geojson", 31.7), NULL, &s2));
+
+    tc_regionset *built = open_set(ctx, units, land, NULL, 1);
+    tc_report *b1 = report(ctx, built, s1, 1), *b2 = report(ctx, built, s2, 1);
+
+    tc_regionset *cold = open_set(ctx, units, land, dir, 1); /* builds, writes the cache */
+    assert_false(tc_regionset_from_cache(cold));
+    char file[8192];
+    long written = cache_file(dir, file, sizeof file);
+    tc_regionset *warm = open_set(ctx, units, land, dir, 1);
+    assert_true(tc_regionset_from_cache(warm));
+    assert_same_set(ctx, built, warm);
+    tc_report *w1 = report(ctx, warm, s1, 1); /* parses, builds strips, extends the cache */
+    long extended = cache_file(dir, file, sizeof file);
+    print_message("# cache %ld bytes after open, %ld after the first report\n", written,
+                  extended);
+    assert_true(extended > written);
+    tc_report *w2 = report(ctx, warm, s2, 2);
+    assert_same_report(b1, w1, "lazy, snapshot 1");
+    assert_same_report(b2, w2, "lazy, snapshot 2");
+
+    /* the extended file is valid: read back, the same again */
+    tc_regionset *again = open_set(ctx, units, land, dir, 1);
+    assert_true(tc_regionset_from_cache(again));
+    tc_report *a2 = report(ctx, again, s2, 1), *a1 = report(ctx, again, s1, 1);
+    assert_same_report(b1, a1, "extended cache, snapshot 1");
+    assert_same_report(b2, a2, "extended cache, snapshot 2");
+
+    tc_report *r[] = {b1, b2, w1, w2, a1, a2};
+    tc_regionset *sets[] = {again, warm, cold, built};
+    free_all(r, 6, sets, 4, s1, s2);
+}
+
+static void put_digest(unsigned char *data, size_t n)
+{
+    unsigned int len = 0;
+    EVP_Digest(data, n - 32, data + n - 32, &len, EVP_sha256(), NULL);
+    assert_int_equal(len, 32);
+}
+
+/* Damage in a unit's entry of an extended cache: a flipped byte (caught by the file's
+ * digest), and a ring cut short under a valid digest (caught by the entries' structural
+ * check at open, so that no later parse can fail). Each time the set is rebuilt, never
+ * served, gives the same numbers, and the cache is whole again afterwards. */
+static void test_regionset_damaged_entry_rebuilt(void **state)
+{
+    tc_ctx *ctx = *state;
+    const char *units = units_file(), *land = land_file(), *dir = cache_dir("rs_damaged");
+    tc_snapshot *s1 = NULL;
+    assert_tc_ok(ctx, tc_snapshot_open(ctx, snap_file("rs_snap1.geojson", 31.2), NULL, &s1));
+    tc_regionset *built = open_set(ctx, units, land, NULL, 1);
+    tc_report *want = report(ctx, built, s1, 1);
+    for (int how = 0; how < 2; how++) {
+        tc_regionset *rs = open_set(ctx, units, land, dir, 1);
+        tc_report_free(report(ctx, rs, s1, 1)); /* the strips are in the file now */
+        tc_regionset_free(rs);
+        char file[8192];
+        long n = cache_file(dir, file, sizeof file);
+        FILE *f = fopen(file, "rb");
+        assert_non_null(f);
+        unsigned char *data = malloc((size_t)n);
+        assert_non_null(data);
+        assert_int_equal(fread(data, 1, (size_t)n, f), (size_t)n);
+        fclose(f);
+        /* the last entry ends just before the trailer (18-byte magic) and the digest */
+        size_t end = (size_t)n - 32 - 18;
+        if (how == 0) {
+            data[end - 40] ^= 0x10; /* a coordinate bit of the last entry */
+        } else {
+            /* its last ring loses its closing point: the point count goes down by one; a
+             * ring's count precedes its points (16 bytes each), so search backwards for a
+             * count that matches the distance to the entry's end */
+            size_t at = 0;
+            for (size_t p = end - 4 - 16 * 4; p > 16; p -= 16) {
+                uint32_t np;
+                memcpy(&np, data + p, 4);
+                if (np >= 4 && (size_t)np * 16 == end - p - 4) {
+                    at = p;
+                    break;
+                }
+            }
+            assert_true(at > 0);
+            uint32_t np;
+            memcpy(&np, data + at, 4);
+            np -= 1;
+            memcpy(data + at, &np, 4);
+            put_digest(data, (size_t)n);
+        }
+        f = fopen(file, "wb");
+        assert_non_null(f);
+        assert_int_equal(fwrite(data, 1, (size_t)n, f), (size_t)n);
+        fclose(f);
+        free(data);
+        size_t w0 = tc_ctx_warning_count(ctx);
+        rs = open_set(ctx, units, land, dir, 1);
+        assert_false(tc_regionset_from_cache(rs)); /* rebuilt */
+        print_message("# damage %d: rebuilt (%zu warning(s))\n", how,
+                      tc_ctx_warning_count(ctx) - w0);
+        tc_report *got = report(ctx, rs, s1, 1);
+        assert_same_report(want, got, how ? "ring cut short" : "flipped bit");
+        tc_report_free(got);
+        tc_regionset_free(rs);
+        rs = open_set(ctx, units, land, dir, 1);
+        assert_true(tc_regionset_from_cache(rs)); /* written whole again */
+        tc_regionset_free(rs);
+    }
+    tc_report_free(want);
+    tc_regionset_free(built);
+    tc_snapshot_free(s1);
+}
+
+/* A helper thread while building (jobs 2, 4) changes nothing: areas, reports, warnings
+ * (a repaired bow-tie unit), and errors (a broken land mask, a broken boundary file) are
+ * those of one thread. */
+static void test_regionset_jobs_same_result(void **state)
+{
+    tc_ctx *ctx = *state;
+    const char *units = units_file(), *land = land_file();
+    tc_snapshot *s1 = NULL;
+    assert_tc_ok(ctx, tc_snapshot_open(ctx, snap_file("rs_snap1.geojson", 31.2), NULL, &s1));
+    tc_regionset *one = open_set(ctx, units, land, NULL, 1);
+    tc_report *r1 = report(ctx, one, s1, 1);
+    for (unsigned jobs = 2; jobs <= 4; jobs += 2) {
+        tc_regionset *many = open_set(ctx, units, land, NULL, jobs);
+        assert_same_set(ctx, one, many);
+        tc_report *r2 = report(ctx, many, s1, jobs);
+        assert_same_report(r1, r2, "jobs");
+        tc_report_free(r2);
+        tc_regionset_free(many);
+    }
+    tc_report_free(r1);
+    tc_regionset_free(one);
+    tc_snapshot_free(s1);
+
+    /* a bow-tie unit: repaired with a warning, in the same words and order */
+    const char *bow = tc_test_write(
+        "rs_bowtie.geojson",
+        "{\"type\":\"FeatureCollection\",\"features\":[{\"type\":\"Feature\",\"properties\":"
+        "{\"shapeISO\":\"UA-14\",\"shapeName\":\"Bow\"},\"geometry\":{\"type\":\"Polygon\","
+        "\"coordinates\":[[[30,48],[30.5,48.5],[30.5,48],[30,48.5],[30,48]]]}},{\"type\":"
+        "\"Feature\",\"properties\":{\"shapeISO\":\"UA-09\",\"shapeName\":\"Sq\"},\"geometry\":"
+        "{\"type\":\"Polygon\",\"coordinates\":[[[31,48],[31.5,48],[31.5,48.5],[31,48.5],"
+        "[31,48]]]}}]}");
+    char first[2][1024];
+    size_t count[2];
+    for (unsigned k = 0; k < 2; k++) {
+        tc_ctx *c = NULL;
+        assert_int_equal(tc_ctx_new(&c), TC_OK);
+        tc_regionset *rs = open_set(c, bow, land, NULL, k ? 2 : 1);
+        count[k] = tc_ctx_warning_count(c);
+        snprintf(first[k], sizeof first[k], "%s", count[k] ? tc_ctx_get_warning(c, 0) : "");
+        tc_regionset_free(rs);
+        tc_ctx_free(c);
+    }
+    assert_true(count[0] >= 1);
+    assert_int_equal(count[0], count[1]);
+    assert_string_equal(first[0], first[1]);
+
+    /* errors: the same status and message */
+    const char *bad_land = tc_test_write("rs_bad_land.geojson", "{\"type\":\"FeatureCollection\"");
+    const char *bad_units = tc_test_write("rs_bad_units.geojson", "{\"type\":\"Feature");
+    const char *cases[][2] = {{units, bad_land}, {bad_units, land}};
+    for (size_t i = 0; i < 2; i++) {
+        char msg[2][1024];
+        tc_status st[2];
+        for (unsigned k = 0; k < 2; k++) {
+            tc_regionset_opts o = TC_REGIONSET_OPTS_INIT;
+            o.land_path = cases[i][1];
+            o.jobs = k ? 2 : 1;
+            tc_regionset *rs = NULL;
+            st[k] = tc_regionset_open(ctx, cases[i][0], &o, &rs);
+            assert_null(rs);
+            snprintf(msg[k], sizeof msg[k], "%s", tc_ctx_errmsg(ctx));
+        }
+        assert_int_not_equal(st[0], TC_OK);
+        assert_int_equal(st[0], st[1]);
+        assert_string_equal(msg[0], msg[1]);
+        print_message("# %s: %s\n", tc_status_str(st[0]), msg[0]);
+    }
+}
+
+/* Options made for 0.1 (version 1, no jobs field read) still open a set. */
+static void test_regionset_opts_version1(void **state)
+{
+    tc_ctx *ctx = *state;
+    tc_regionset_opts o = TC_REGIONSET_OPTS_INIT;
+    o.version = 1;
+    o.jobs = 12345; /* not read */
+    tc_regionset *rs = NULL;
+    assert_tc_ok(ctx, tc_regionset_open(ctx, units_file(), &o, &rs));
+    assert_int_equal(tc_regionset_count(rs), 5);
+    tc_regionset_free(rs);
+    o.version = 3;
+    assert_tc_fails(ctx, tc_regionset_open(ctx, units_file(), &o, &rs), TC_ERR_INVALID_ARG);
+}
+
+/* ---- the shared data ---- */
+
+/* The Ukrainian units: built with two threads and no cache, against a cold cache and the
+ * lazily read one, for two snapshots in turn, every unit reported (jobs 2): bit for bit. */
+static void test_regionset_lazy_real(void **state)
+{
+    tc_ctx *ctx = *state;
+    char units[4096], land[4096], sa[4096], sb[4096];
+    snprintf(units, sizeof units, "%s", tc_test_data(BOUNDARIES));
+    snprintf(land, sizeof land, "%s", tc_test_data(LAND));
+    snprintf(sa, sizeof sa, "%s", tc_test_data(SNAP_A));
+    snprintf(sb, sizeof sb, "%s", tc_test_data(SNAP_B));
+    const char *dir = cache_dir("rs_real");
+    tc_snapshot *s1 = NULL, *s2 = NULL;
+    assert_tc_ok(ctx, tc_snapshot_open(ctx, sa, NULL, &s1));
+    assert_tc_ok(ctx, tc_snapshot_open(ctx, sb, NULL, &s2));
+    tc_regionset *built = open_set(ctx, units, land, NULL, 1);
+    tc_regionset *cold = open_set(ctx, units, land, dir, 2);
+    assert_same_set(ctx, built, cold);
+    tc_regionset *warm = open_set(ctx, units, land, dir, 2);
+    assert_true(tc_regionset_from_cache(warm));
+    tc_report *b1 = report(ctx, built, s1, 1), *c1 = report(ctx, cold, s1, 2);
+    tc_report *w2 = report(ctx, warm, s2, 2), *w1 = report(ctx, warm, s1, 2);
+    tc_report *b2 = report(ctx, built, s2, 1);
+    assert_same_report(b1, c1, "2025-09-01, cold cache");
+    assert_same_report(b1, w1, "2025-09-01, lazy");
+    assert_same_report(b2, w2, "2024-07-08, lazy");
+    tc_report *r[] = {b1, c1, w1, w2, b2};
+    tc_regionset *sets[] = {warm, cold, built};
+    free_all(r, 5, sets, 3, s1, s2);
+}
+
+int main(void)
+{
+    struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_regionset_lazy_same_numbers),
+        cmocka_unit_test(test_regionset_damaged_entry_rebuilt),
+        cmocka_unit_test(test_regionset_jobs_same_result),
+        cmocka_unit_test(test_regionset_opts_version1),
+        cmocka_unit_test(test_regionset_lazy_real),
+    };
+    static const char *const heavy[] = {"test_regionset_lazy_real", NULL};
+    size_t n = tc_test_drop_heavy(tests, sizeof tests / sizeof tests[0], heavy);
+    return _cmocka_run_group_tests("regionset", tests, n, tc_test_ctx_setup,
+                                   tc_test_ctx_teardown);
+}
