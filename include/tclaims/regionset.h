@@ -8,10 +8,18 @@
  * Preparing it is the slow part of a report (parsing a large boundary file,
  * clipping); with a cache directory the prepared set is stored under a key
  * made of the SHA-256 of every input file, the options and the library's
- * cache format, so a cached set is never stale.
+ * cache format, so a cached set is never stale (docs/reliability.md, "The
+ * prepared-region cache", says what that rests on).
  *
- * A regionset is read-only once opened: one set may be shared by several
- * threads, each computing reports with its own context (docs/threading.md).
+ * Preparation is lazy: tc_regionset_open() computes every unit's areas (or
+ * reads them from the cache); a unit's land geometry is read from the cache,
+ * and its strip built, only when a report's snapshot touches the unit. What
+ * a report built is added to the cache file (temporary file and rename).
+ *
+ * A regionset is shared read-only in the API's sense: one set may be passed
+ * by several threads at once, each with its own context, to tc_report_new()
+ * and tc_series_new(); the lazy preparation inside runs under a mutex of the
+ * set (docs/threading.md).
  */
 #ifndef TCLAIMS_REGIONSET_H
 #define TCLAIMS_REGIONSET_H
@@ -50,7 +58,14 @@ typedef struct tc_regionset tc_regionset;
  * With opts->cache_dir set and both inputs regular files, a valid cache entry
  * is used instead of parsing; a missing or unreadable entry is rebuilt and
  * written atomically (temporary file and rename). A cache that cannot be
- * written only adds a warning.
+ * written only adds a warning (here, or to the context of a later report
+ * that extends it). A damaged entry (cut short, a changed byte, a geometry
+ * GEOS could not read) is rebuilt, never used.
+ *
+ * The units' land geometries and strips are prepared later, when a report
+ * needs them (tc_report_new() and tc_series_new() do it); with opts->jobs
+ * above 1 a second thread loads the land mask and prepares units while the
+ * boundary source is read. The figures do not depend on either.
  *
  * @param[in]  path boundary source (file path or GDAL connection string)
  * @param[in]  opts NULL for the defaults (as drawn, no cache)
