@@ -557,9 +557,16 @@ static tc_status build(tc_ctx *ctx, tc_regionset *rs, const char *path,
         while (!b.land_done)
             pthread_cond_wait(&b.cv, &b.m);
         pthread_mutex_unlock(&b.m);
-        if (st == TC_OK && b.land_st != TC_OK) /* as if loaded after the layer */
-            st = tc__fail(ctx, b.land_st, "%s", b.hctx ? tc_ctx_errmsg(b.hctx)
-                                                       : "regionset: no helper context");
+        if (!b.hctx) { /* the helper could not start: everything here, in order */
+            threaded = false;
+            pthread_join(tid, NULL);
+            pthread_cond_destroy(&b.cv);
+            pthread_mutex_destroy(&b.m);
+        } else if (st == TC_OK && b.land_st != TC_OK) { /* as if loaded after the layer */
+            st = tc__fail(ctx, b.land_st, "%s", tc_ctx_errmsg(b.hctx));
+        }
+    }
+    if (threaded) {
         for (size_t i = 0; st == TC_OK && b.hctx && i < tc_ctx_warning_count(b.hctx); i++)
             tc__warn(ctx, "%s", tc_ctx_get_warning(b.hctx, i));
         if (st == TC_OK && b.land && !(pland = GEOSPrepare_r(h, b.land)))
@@ -715,6 +722,7 @@ static void cache_write(tc_ctx *ctx, const tc_regionset *rs)
     tc__lazy *z = rs->lazy;
     if (mkdir(z->cache_dir, 0777) != 0 && errno != EEXIST) {
         tc__warn(ctx, "cache '%s' not written: %s", z->cache_dir, strerror(errno));
+        z->dirty = false;
         return;
     }
     wbuf blob = {NULL, 0, 0, false}, b = {NULL, 0, 0, false};
@@ -793,11 +801,12 @@ static void cache_write(tc_ctx *ctx, const tc_regionset *rs)
         ok = false;
     if (ok && rename(tmp, z->cache_file) != 0)
         ok = false;
-    if (!ok) {
+    if (!ok) { /* not tried again until something new is built */
         tc__warn(ctx, "cache '%s' not written: %s", z->cache_file, strerror(errno));
         remove(tmp);
         free(b.p);
         free(ent);
+        z->dirty = false;
         return;
     }
     /* the file written is the set's cache file now: later writes copy its entries */
