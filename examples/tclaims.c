@@ -7,6 +7,7 @@
 #include <tclaims/tclaims.h>
 
 #include <errno.h>
+#include <pthread.h>
 #include <locale.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -348,7 +349,7 @@ static void json_areas(FILE *f, const tc_areas *a)
             pct(a), a->closure_rel);
 }
 
-static void write_json(FILE *f, tc_ctx *ctx, const row *rows, size_t n, const row *total,
+static void write_json(FILE *f, tc_ctx *const ctx[2], const row *rows, size_t n, const row *total,
                        double outside_m2, const tc_areas *country, const inputs *in,
                        const tc_regionset *rs, const char *control_sha, double sliver_m,
                        const double *ea)
@@ -407,10 +408,11 @@ static void write_json(FILE *f, tc_ctx *ctx, const row *rows, size_t n, const ro
     fputs(",\n    \"engines\": ", f);
     json_str(f, tc_engine_versions());
     fputs(",\n    \"warnings\": [", f);
-    for (size_t i = 0; i < tc_ctx_warning_count(ctx); i++) {
-        fputs(i ? ", " : "", f);
-        json_str(f, tc_ctx_get_warning(ctx, i));
-    }
+    for (size_t k = 0, shown = 0; k < 2 && ctx[k]; k++) /* in the order they were given */
+        for (size_t i = 0; i < tc_ctx_warning_count(ctx[k]); i++) {
+            fputs(shown++ ? ", " : "", f);
+            json_str(f, tc_ctx_get_warning(ctx[k], i));
+        }
     fputs("],\n    \"attribution\": [\n"
           "      \"Boundaries: geoBoundaries gbOpen UKR ADM1 (CC BY 4.0), (c) OpenStreetMap "
           "contributors (ODbL)\",\n"
@@ -530,6 +532,25 @@ int out_close(const options *o, FILE *f, char *tmp)
     return 0;
 }
 
+/* The snapshot, read on a thread of its own (with a context of its own) while the region
+ * set is prepared; or on the caller's context, in line. */
+typedef struct snap_job {
+    const char *path;
+    tc_ctx *own, *ctx;
+    tc_snapshot *snap;
+    tc_status st;
+} snap_job;
+
+static void *open_snapshot(void *arg)
+{
+    snap_job *j = arg;
+    if (!j->ctx && (j->st = tc_ctx_new(&j->own)) == TC_OK)
+        j->ctx = j->own;
+    if (j->ctx)
+        j->st = tc_snapshot_open(j->ctx, j->path, NULL, &j->snap);
+    return NULL;
+}
+
 static int cmd_report(int argc, char **argv)
 {
     options o = {0};
@@ -547,6 +568,8 @@ static int cmd_report(int argc, char **argv)
         return EXIT_DATA;
     }
     tc_archive *arch = NULL;
+    tc_ctx *rctx = ctx, *ectx = ctx; /* the report's context; the one to show an error of */
+    snap_job sj = {NULL, NULL, NULL, NULL, TC_OK};
     tc_regionset *rs = NULL;
     tc_snapshot *snap = NULL;
     tc_report *rep = NULL;
@@ -584,10 +607,26 @@ static int cmd_report(int argc, char **argv)
         tc_date_format(tc_archive_get_date(arch, k), in.control_date);
     }
 
-    if ((st = open_regionset(ctx, &o, &in, &rs)) != TC_OK)
+    /* with more than one job, the snapshot is read while the region set is prepared; the
+     * report then runs on the snapshot's context (the set may be shared: regionset.h) */
+    pthread_t tid;
+    sj.path = in.control;
+    bool threaded = o.jobs != 1 && pthread_create(&tid, NULL, open_snapshot, &sj) == 0;
+    if (!threaded)
+        sj.ctx = ctx;
+    st = open_regionset(ctx, &o, &in, &rs);
+    if (threaded)
+        pthread_join(tid, NULL);
+    else if (st == TC_OK)
+        open_snapshot(&sj);
+    snap = sj.snap;
+    if (st != TC_OK)
         goto api_fail;
-    if ((st = tc_snapshot_open(ctx, in.control, NULL, &snap)) != TC_OK)
+    rctx = sj.ctx ? sj.ctx : ctx;
+    if ((st = sj.st) != TC_OK) {
+        ectx = rctx;
         goto api_fail;
+    }
 
     tc_report_opts po = TC_REPORT_OPTS_INIT;
     po.equal_area_check = o.check_ea;
@@ -595,8 +634,10 @@ static int cmd_report(int argc, char **argv)
     if ((rc = select_rows(ctx, rs, &o, &po, &idx)) != 0)
         goto done;
     rc = EXIT_DATA;
-    if ((st = tc_report_new(ctx, rs, snap, &po, &rep)) != TC_OK)
+    if ((st = tc_report_new(rctx, rs, snap, &po, &rep)) != TC_OK) {
+        ectx = rctx;
         goto api_fail;
+    }
 
     size_t n = tc_report_count(rep);
     rows = calloc(n ? n : 1, sizeof *rows);
@@ -629,12 +670,15 @@ static int cmd_report(int argc, char **argv)
         (o.check_ea && (st = tc_report_get_equal_area_max_rel(rep, &ea)) != TC_OK))
         goto api_fail;
 
+    /* warnings in the order they were given: the region set's, then the snapshot's and
+     * the report's */
+    tc_ctx *const wctx[2] = {ctx, rctx != ctx ? rctx : NULL};
     if (!(out = out_open(&o, tmp, sizeof tmp)))
         goto done;
     if (o.format == FMT_CSV)
         write_csv(out, rows, n, &total, outside, in.control_date);
     else if (o.format == FMT_JSON)
-        write_json(out, ctx, rows, n, &total, outside, &country, &in, rs, tc_snapshot_get_sha256(snap),
+        write_json(out, wctx, rows, n, &total, outside, &country, &in, rs, tc_snapshot_get_sha256(snap),
                    o.sliver_width_m, o.check_ea ? &ea : NULL);
     else
         write_table(out, rows, n, &total, outside, &country, &in, tc_regionset_has_land(rs),
@@ -643,12 +687,13 @@ static int cmd_report(int argc, char **argv)
     out = NULL;
     if (rc)
         goto done;
-    for (size_t i = 0; o.format != FMT_JSON && i < tc_ctx_warning_count(ctx); i++)
-        fprintf(stderr, "tclaims: warning: %s\n", tc_ctx_get_warning(ctx, i));
+    for (size_t k = 0; o.format != FMT_JSON && k < 2 && wctx[k]; k++)
+        for (size_t i = 0; i < tc_ctx_warning_count(wctx[k]); i++)
+            fprintf(stderr, "tclaims: warning: %s\n", tc_ctx_get_warning(wctx[k], i));
     rc = 0;
     goto done;
 api_fail:
-    rc = api_error(ctx, st);
+    rc = api_error(ectx, st);
 done:
     if (out && out != stdout)
         fclose(out);
@@ -660,6 +705,7 @@ done:
     tc_snapshot_free(snap);
     tc_regionset_free(rs);
     tc_archive_free(arch);
+    tc_ctx_free(sj.own);
     tc_ctx_free(ctx);
     return rc;
 }
