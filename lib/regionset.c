@@ -27,7 +27,7 @@ enum { SLOT_LAND, SLOT_SIMPLE, SLOT_STRIP, N_SLOTS };
 struct tc__lazy {
     pthread_mutex_t lock;       /* guards every unit's geometries and the fields below */
     unsigned char *file;        /* the cache file read at open (NULL: built) */
-    const unsigned char *blob;  /* its WKB entries (units' off/len are relative to it) */
+    const unsigned char *blob;  /* its geometry entries (units' off/len are relative to it) */
     size_t blob_n;
     char *cache_dir, *cache_file; /* NULL: no cache */
     char key[65];
@@ -70,6 +70,249 @@ void tc_regionset_free(tc_regionset *rs)
     free_units(rs->ctx, rs->units, rs->n);
     free_lazy(rs->lazy);
     free(rs);
+}
+
+/* ---------------------------------------------------------------- byte buffers */
+
+typedef struct wbuf {
+    unsigned char *p;
+    size_t n, cap;
+    bool nomem;
+} wbuf;
+
+static void put(wbuf *b, const void *data, size_t len)
+{
+    if (b->nomem)
+        return;
+    if (b->n + len > b->cap) {
+        size_t cap = b->cap ? b->cap : 1 << 20;
+        while (cap < b->n + len)
+            cap *= 2;
+        unsigned char *p = realloc(b->p, cap);
+        if (!p) {
+            b->nomem = true;
+            return;
+        }
+        b->p = p;
+        b->cap = cap;
+    }
+    if (data)
+        memcpy(b->p + b->n, data, len);
+    b->n += len;
+}
+
+static void put_u32(wbuf *b, uint32_t v) { put(b, &v, sizeof v); }
+static void put_u64(wbuf *b, uint64_t v) { put(b, &v, sizeof v); }
+static void put_f64(wbuf *b, double v) { put(b, &v, sizeof v); }
+static void put_str(wbuf *b, const char *s)
+{
+    uint32_t len = (uint32_t)strlen(s);
+    put_u32(b, len);
+    put(b, s, len);
+}
+
+typedef struct rbuf {
+    const unsigned char *p;
+    size_t n, pos;
+    bool bad;
+} rbuf;
+
+static const void *take(rbuf *r, size_t len)
+{
+    if (r->bad || len > r->n - r->pos) {
+        r->bad = true;
+        return NULL;
+    }
+    const void *p = r->p + r->pos;
+    r->pos += len;
+    return p;
+}
+
+/* Copy len bytes into out (left zeroed when the buffer is short). */
+static void get_raw(rbuf *r, void *out, size_t len)
+{
+    const void *p = take(r, len);
+    if (p)
+        memcpy(out, p, len);
+    else
+        memset(out, 0, len);
+}
+
+static uint32_t get_u32(rbuf *r)
+{
+    uint32_t v;
+    get_raw(r, &v, sizeof v);
+    return v;
+}
+
+static uint64_t get_u64(rbuf *r)
+{
+    uint64_t v;
+    get_raw(r, &v, sizeof v);
+    return v;
+}
+
+static double get_f64(rbuf *r)
+{
+    double v;
+    get_raw(r, &v, sizeof v);
+    return v;
+}
+
+static char *get_str(rbuf *r)
+{
+    uint32_t len = get_u32(r);
+    const char *p = take(r, len);
+    if (!p)
+        return NULL;
+    char *s = malloc((size_t)len + 1);
+    if (s) {
+        memcpy(s, p, len);
+        s[len] = '\0';
+    }
+    return s;
+}
+
+/* ---------------------------------------------------------------- geometry entries */
+
+/* A cache entry holds one Polygon or MultiPolygon in 8-byte words (native byte order: the
+ * cache key names it): the GEOS type (3 or 6); for a MultiPolygon the number of polygons,
+ * then each; a polygon is its number of rings (0: empty), each ring its number of points
+ * then x, y pairs. Entries start at multiples of 8 bytes, so coordinates are copied
+ * straight into GEOS (GEOSCoordSeq_copyFromBuffer_r): about 15 times faster to read than
+ * WKB through GEOS's reader, 30 times faster to write. */
+
+/* Room for len more bytes at the end of b (NULL when out of memory). */
+static void *reserve(wbuf *b, size_t len)
+{
+    size_t at = b->n;
+    put(b, NULL, len);
+    return b->nomem ? NULL : b->p + at;
+}
+
+static bool encode_polygon(GEOSContextHandle_t h, wbuf *b, const GEOSGeometry *poly)
+{
+    if (GEOSisEmpty_r(h, poly) == 1) {
+        put_u64(b, 0);
+        return true;
+    }
+    int nh = GEOSGetNumInteriorRings_r(h, poly);
+    if (nh < 0)
+        return false;
+    put_u64(b, (uint64_t)nh + 1);
+    for (int i = -1; i < nh; i++) {
+        const GEOSGeometry *ring =
+            i < 0 ? GEOSGetExteriorRing_r(h, poly) : GEOSGetInteriorRingN_r(h, poly, i);
+        const GEOSCoordSequence *seq = ring ? GEOSGeom_getCoordSeq_r(h, ring) : NULL;
+        unsigned int n = 0;
+        if (!seq || !GEOSCoordSeq_getSize_r(h, seq, &n))
+            return false;
+        put_u64(b, n);
+        double *xy = reserve(b, (size_t)n * 16);
+        if (!xy || (n && !GEOSCoordSeq_copyToBuffer_r(h, seq, xy, 0, 0)))
+            return false;
+    }
+    return true;
+}
+
+/* Append g to b; false (b unusable) for another type or a GEOS failure. */
+static bool encode_geom(GEOSContextHandle_t h, wbuf *b, const GEOSGeometry *g)
+{
+    int type = GEOSGeomTypeId_r(h, g);
+    if (type != GEOS_POLYGON && type != GEOS_MULTIPOLYGON)
+        return false;
+    put_u64(b, (uint64_t)type);
+    if (type == GEOS_POLYGON)
+        return encode_polygon(h, b, g);
+    int n = GEOSGetNumGeometries_r(h, g);
+    if (n < 0)
+        return false;
+    put_u64(b, (uint64_t)n);
+    for (int i = 0; i < n; i++)
+        if (!encode_polygon(h, b, GEOSGetGeometryN_r(h, g, i)))
+            return false;
+    return !b->nomem;
+}
+
+/* One polygon from r; with h NULL only checked (rings empty or closed with at least 4
+ * points, as GEOS requires), and a non-NULL dummy returned when it is sound. */
+static GEOSGeometry *decode_polygon(GEOSContextHandle_t h, rbuf *r)
+{
+    static char sound; /* the dummy: never dereferenced */
+    uint64_t nr = get_u64(r);
+    if (r->bad || nr > (r->n - r->pos) / 8)
+        return NULL;
+    if (nr == 0)
+        return h ? GEOSGeom_createEmptyPolygon_r(h) : (GEOSGeometry *)&sound;
+    GEOSGeometry **rings = h ? calloc(nr, sizeof *rings) : NULL;
+    bool ok = !h || rings;
+    size_t k = 0;
+    for (; ok && k < nr; k++) {
+        uint64_t np = get_u64(r);
+        if (r->bad || (np != 0 && np < 4) || np > (r->n - r->pos) / 16) {
+            ok = false;
+            break;
+        }
+        const double *xy = take(r, np * 16);
+        if (np && memcmp(xy, xy + 2 * (np - 1), 16) != 0) {
+            ok = false; /* not closed */
+            break;
+        }
+        if (h) {
+            GEOSCoordSequence *seq = GEOSCoordSeq_copyFromBuffer_r(h, xy, (unsigned)np, 0, 0);
+            rings[k] = seq ? GEOSGeom_createLinearRing_r(h, seq) : NULL; /* takes seq */
+            ok = rings[k] != NULL;
+        }
+    }
+    if (!h)
+        return ok ? (GEOSGeometry *)&sound : NULL;
+    GEOSGeometry *poly =
+        ok ? GEOSGeom_createPolygon_r(h, rings[0], rings + 1, (unsigned)(nr - 1)) : NULL;
+    if (!ok)
+        for (size_t i = 0; i < k; i++)
+            if (rings[i])
+                GEOSGeom_destroy_r(h, rings[i]);
+    free(rings);
+    return poly;
+}
+
+/* The geometry of entry p[0..len) (h NULL: only checked, as decode_polygon()). */
+static GEOSGeometry *decode_geom(GEOSContextHandle_t h, const unsigned char *p, size_t len)
+{
+    static char sound;
+    rbuf r = {p, len, 0, false};
+    uint64_t type = get_u64(&r);
+    if ((uintptr_t)p % 8 != 0 || r.bad || (type != GEOS_POLYGON && type != GEOS_MULTIPOLYGON))
+        return NULL;
+    GEOSGeometry *g = NULL;
+    if (type == GEOS_POLYGON) {
+        g = decode_polygon(h, &r);
+    } else {
+        uint64_t n = get_u64(&r);
+        if (r.bad || n > (r.n - r.pos) / 8)
+            return NULL;
+        GEOSGeometry **polys = h ? calloc(n ? n : 1, sizeof *polys) : NULL;
+        bool ok = !h || polys;
+        size_t k = 0;
+        for (; ok && k < n; k++)
+            ok = (h ? (polys[k] = decode_polygon(h, &r)) : decode_polygon(NULL, &r)) != NULL;
+        if (!h) {
+            g = ok ? (GEOSGeometry *)&sound : NULL;
+        } else if (ok) {
+            g = n ? GEOSGeom_createCollection_r(h, GEOS_MULTIPOLYGON, polys, (unsigned)n)
+                  : GEOSGeom_createEmptyCollection_r(h, GEOS_MULTIPOLYGON);
+        } else {
+            for (size_t i = 0; i + 1 < k; i++)
+                GEOSGeom_destroy_r(h, polys[i]);
+        }
+        free(polys);
+    }
+    if (g && r.pos != r.n) { /* trailing bytes: not what was written */
+        if (h)
+            GEOSGeom_destroy_r(h, g);
+        g = NULL;
+    }
+    return g;
 }
 
 /* ---------------------------------------------------------------- building */
@@ -167,8 +410,8 @@ static tc_status need_slot(tc_ctx *ctx, const tc_regionset *rs, tc__unit *u, int
     const tc__lazy *z = rs->lazy;
     if (!z->blob || !u->len[slot])
         return tc__fail(ctx, TC_ERR_INTERNAL, "regionset: %s has no geometry %d", u->code, slot);
-    GEOSGeometry *g = GEOSGeomFromWKB_buf_r(ctx->geos, z->blob + u->off[slot], u->len[slot]);
-    if (!g) /* the file's digest matched: only a bug of ours gets here */
+    GEOSGeometry *g = decode_geom(ctx->geos, z->blob + u->off[slot], u->len[slot]);
+    if (!g) /* checked at open: only a bug of ours, or no memory, gets here */
         return tc__fail(ctx, TC_ERR_INTERNAL, "regionset cache: entry of %s unreadable: %s",
                         u->code, ctx->geos_msg);
     /* read-only from here on, possibly from several threads: no lazy state left in GEOS */
@@ -662,6 +905,8 @@ static void cache_key(const tc_regionset *rs, const tc_regionset_opts *o, char h
     key_add(buf, sizeof buf, &pos, "format", num);
     key_add(buf, sizeof buf, &pos, "library", TC_VERSION_STRING);
     key_add(buf, sizeof buf, &pos, "engines", tc_engine_versions());
+    key_add(buf, sizeof buf, &pos, "words", /* the file is in native byte order */
+            __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ ? "64-bit little-endian" : "64-bit big-endian");
     key_add(buf, sizeof buf, &pos, "regions_sha256", rs->sha[0]);
     key_add(buf, sizeof buf, &pos, "regions_layer", o->regions.layer_name);
     key_add(buf, sizeof buf, &pos, "code_field", o->regions.code_field);
@@ -673,49 +918,14 @@ static void cache_key(const tc_regionset *rs, const tc_regionset_opts *o, char h
     tc__sha256_hex(buf, pos, hex);
 }
 
-typedef struct wbuf {
-    unsigned char *p;
-    size_t n, cap;
-    bool nomem;
-} wbuf;
-
-static void put(wbuf *b, const void *data, size_t len)
-{
-    if (b->nomem)
-        return;
-    if (b->n + len > b->cap) {
-        size_t cap = b->cap ? b->cap : 1 << 20;
-        while (cap < b->n + len)
-            cap *= 2;
-        unsigned char *p = realloc(b->p, cap);
-        if (!p) {
-            b->nomem = true;
-            return;
-        }
-        b->p = p;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->n, data, len);
-    b->n += len;
-}
-
-static void put_u32(wbuf *b, uint32_t v) { put(b, &v, sizeof v); }
-static void put_u64(wbuf *b, uint64_t v) { put(b, &v, sizeof v); }
-static void put_f64(wbuf *b, double v) { put(b, &v, sizeof v); }
-static void put_str(wbuf *b, const char *s)
-{
-    uint32_t len = (uint32_t)strlen(s);
-    put_u32(b, len);
-    put(b, s, len);
-}
-
 /* Write the cache file from what the set holds: every entry already in the file read at
- * open is copied as it stands, every geometry built since is written as WKB. Lock held.
+ * open is copied as it stands, every geometry built since is encoded. Lock held.
  * File layout (native byte order; the key covers the library and format version):
  *   magic, u32 format, char key[64], u32 n, u32 has_land,
  *   n x (str code, str name, f64 admin_m2, f64 land_m2, f64 env[4], f64 strip_d,
  *        3 x (u64 offset, u64 length): land, simple, strip; length 0: absent),
- *   u32 warnings, str each, u64 blob length, blob (the WKB entries), magic,
+ *   u32 warnings, str each, u64 blob length, zero bytes up to a multiple of 8, blob (the
+ *   geometry entries, each at a multiple of 8: encode_geom()), magic,
  *   SHA-256 of everything before it. */
 static void cache_write(tc_ctx *ctx, const tc_regionset *rs)
 {
@@ -726,10 +936,6 @@ static void cache_write(tc_ctx *ctx, const tc_regionset *rs)
         return;
     }
     wbuf blob = {NULL, 0, 0, false}, b = {NULL, 0, 0, false};
-    GEOSWKBWriter *w = GEOSWKBWriter_create_r(ctx->geos);
-    if (!w)
-        return;
-    GEOSWKBWriter_setByteOrder_r(ctx->geos, w, GEOS_WKB_NDR);
     uint64_t (*ent)[2] = calloc(rs->n ? 3 * rs->n : 1, sizeof *ent);
     if (!ent)
         blob.nomem = true;
@@ -741,20 +947,13 @@ static void cache_write(tc_ctx *ctx, const tc_regionset *rs)
             e[0] = blob.n;
             if (z->blob && u->len[s]) {
                 put(&blob, z->blob + u->off[s], u->len[s]);
-            } else if (g[s]) {
-                size_t len = 0;
-                unsigned char *wkb = GEOSWKBWriter_write_r(ctx->geos, w, g[s], &len);
-                if (!wkb) {
-                    blob.nomem = true;
-                    break;
-                }
-                put(&blob, wkb, len);
-                GEOSFree_r(ctx->geos, wkb);
+            } else if (g[s] && !encode_geom(ctx->geos, &blob, g[s])) {
+                blob.nomem = true; /* another type: not stored at all */
+                break;
             }
             e[1] = blob.n - e[0];
         }
     }
-    GEOSWKBWriter_destroy_r(ctx->geos, w);
     put(&b, CACHE_MAGIC, strlen(CACHE_MAGIC));
     put_u32(&b, CACHE_FORMAT);
     put(&b, z->key, 64);
@@ -778,6 +977,7 @@ static void cache_write(tc_ctx *ctx, const tc_regionset *rs)
     for (size_t i = 0; i < z->n_warn; i++)
         put_str(&b, z->warn[i]);
     put_u64(&b, blob.n);
+    put(&b, "\0\0\0\0\0\0\0", (8 - b.n % 8) % 8); /* entries at multiples of 8 */
     size_t blob_at = b.n;
     if (!blob.nomem)
         put(&b, blob.p, blob.n);
@@ -821,112 +1021,6 @@ static void cache_write(tc_ctx *ctx, const tc_regionset *rs)
             rs->units[i].len[s] = (size_t)ent[3 * i + (size_t)s][1];
         }
     free(ent);
-}
-
-typedef struct rbuf {
-    const unsigned char *p;
-    size_t n, pos;
-    bool bad;
-} rbuf;
-
-static const void *take(rbuf *r, size_t len)
-{
-    if (r->bad || len > r->n - r->pos) {
-        r->bad = true;
-        return NULL;
-    }
-    const void *p = r->p + r->pos;
-    r->pos += len;
-    return p;
-}
-
-/* Copy len bytes into out (left zeroed when the buffer is short). */
-static void get_raw(rbuf *r, void *out, size_t len)
-{
-    const void *p = take(r, len);
-    if (p)
-        memcpy(out, p, len);
-    else
-        memset(out, 0, len);
-}
-
-static uint32_t get_u32(rbuf *r)
-{
-    uint32_t v;
-    get_raw(r, &v, sizeof v);
-    return v;
-}
-
-static uint64_t get_u64(rbuf *r)
-{
-    uint64_t v;
-    get_raw(r, &v, sizeof v);
-    return v;
-}
-
-static double get_f64(rbuf *r)
-{
-    double v;
-    get_raw(r, &v, sizeof v);
-    return v;
-}
-
-static char *get_str(rbuf *r)
-{
-    uint32_t len = get_u32(r);
-    const char *p = take(r, len);
-    if (!p)
-        return NULL;
-    char *s = malloc((size_t)len + 1);
-    if (s) {
-        memcpy(s, p, len);
-        s[len] = '\0';
-    }
-    return s;
-}
-
-/* A structural check of one WKB geometry as GEOS's reader wants it (2D Polygon,
- * MultiPolygon or GeometryCollection of those; rings empty or closed with at least 4
- * points): true when p[0..len) holds exactly one such geometry, so that parsing it later
- * cannot fail. Coordinates are not read, except each ring's first and last point. */
-static uint32_t wkb_u32(rbuf *r, bool swap)
-{
-    uint32_t v = get_u32(r);
-    return swap ? __builtin_bswap32(v) : v;
-}
-
-static bool wkb_geom_ok(rbuf *r, int depth)
-{
-    const unsigned char *bo = take(r, 1);
-    if (!bo || (*bo != 0 && *bo != 1) || depth > 8)
-        return false;
-    bool swap = (*bo == 0) != (__BYTE_ORDER__ == __ORDER_BIG_ENDIAN__);
-    uint32_t type = wkb_u32(r, swap), n = wkb_u32(r, swap);
-    if (r->bad)
-        return false;
-    if (type == 6 || type == 7) { /* MultiPolygon, GeometryCollection */
-        for (uint32_t i = 0; i < n && !r->bad; i++)
-            if (!wkb_geom_ok(r, depth + 1))
-                return false;
-        return !r->bad;
-    }
-    if (type != 3) /* Polygon: n rings */
-        return false;
-    for (uint32_t i = 0; i < n && !r->bad; i++) {
-        uint32_t np = wkb_u32(r, swap);
-        if (r->bad || (np != 0 && np < 4) || np > (r->n - r->pos) / 16)
-            return false;
-        const unsigned char *pts = take(r, (size_t)np * 16);
-        if (np && memcmp(pts, pts + (size_t)(np - 1) * 16, 16) != 0)
-            return false; /* not closed */
-    }
-    return !r->bad;
-}
-
-static bool wkb_ok(const unsigned char *p, size_t len)
-{
-    rbuf r = {p, len, 0, false};
-    return len > 0 && wkb_geom_ok(&r, 0) && r.pos == len;
 }
 
 /* Read a cache file; false (and nothing kept) when absent, foreign or damaged. The whole
@@ -989,12 +1083,13 @@ static bool cache_read(tc_ctx *ctx, tc_regionset *rs, const char *file, const ch
     for (uint32_t i = 0; ok && i < nw; i++)
         ok = (warn[i] = get_str(&r)) != NULL;
     uint64_t blob_n = ok ? get_u64(&r) : 0;
+    take(&r, (8 - r.pos % 8) % 8);
     const unsigned char *blob = ok ? take(&r, (size_t)blob_n) : NULL;
     ok = ok && blob;
     for (uint32_t i = 0; ok && i < nu; i++) /* so that a later parse cannot fail */
         for (int s = 0; s < N_SLOTS; s++)
             ok = ok && units[i].off[s] <= blob_n && units[i].len[s] <= blob_n - units[i].off[s] &&
-                 (!units[i].len[s] || wkb_ok(blob + units[i].off[s], units[i].len[s]));
+                 (!units[i].len[s] || decode_geom(NULL, blob + units[i].off[s], units[i].len[s]));
     const void *trailer = ok ? take(&r, ml) : NULL;
     ok = ok && trailer && memcmp(trailer, CACHE_MAGIC, ml) == 0 && r.pos == r.n;
     if (ok) {

@@ -276,23 +276,23 @@ static void test_regionset_damaged_entry_rebuilt(void **state)
         if (how == 0) {
             data[end - 40] ^= 0x10; /* a coordinate bit of the last entry */
         } else {
-            /* its last ring loses its closing point: the point count goes down by one; a
-             * ring's count precedes its points (16 bytes each), so search backwards for a
+            /* its last ring loses its closing point: the point count (a 64-bit word before
+             * the ring's points, 16 bytes each) goes down by one; search backwards for a
              * count that matches the distance to the entry's end */
             size_t at = 0;
-            for (size_t p = end - 4 - 16 * 4; p > 16; p -= 16) {
-                uint32_t np;
-                memcpy(&np, data + p, 4);
-                if (np >= 4 && (size_t)np * 16 == end - p - 4) {
+            for (size_t p = end - 8 - 16 * 4; p > 16; p -= 16) {
+                uint64_t np;
+                memcpy(&np, data + p, 8);
+                if (np >= 4 && np * 16 == end - p - 8) {
                     at = p;
                     break;
                 }
             }
             assert_true(at > 0);
-            uint32_t np;
-            memcpy(&np, data + at, 4);
+            uint64_t np;
+            memcpy(&np, data + at, 8);
             np -= 1;
-            memcpy(data + at, &np, 4);
+            memcpy(data + at, &np, 8);
             put_digest(data, (size_t)n);
         }
         f = fopen(file, "wb");
