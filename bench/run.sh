@@ -32,13 +32,16 @@ if [ "$what" = all ] || [ "$what" = report ]; then
     if "$PY" -c 'import shapely, pyproj' 2>/dev/null; then
         measure python_reference "$PY" bench/reference_report.py "$DATA" 20250901
     fi
+    measure process_start "$CLI" --version # loading libgdal and its ~110 libraries: a floor
     measure report_first_run "$CLI" report --date 2025-09-01 --cache-dir "$TMP/cache"
     for i in 1 2 3; do measure report_repeat_$i "$CLI" report --date 2025-08-15 --cache-dir "$TMP/cache"; done
+    measure report_repeat_jobs1 "$CLI" report --date 2025-08-15 --cache-dir "$TMP/cache" --jobs 1
     measure report_no_cache "$CLI" report --date 2025-09-01 --no-cache
     measure report_plain "$CLI" report --date 2025-09-01 --cache-dir "$TMP/cache" --method plain
     if [ -f "$TMP/python_reference.s" ]; then
         ratio "python script / first run (goal >= 1)" python_reference report_first_run
         ratio "python script / repeated run (goal >= 5)" python_reference report_repeat_3
+        ratio "python script / process start alone" python_reference process_start
     fi
     ratio "plain / fast (same cache)" report_plain report_repeat_3
 fi

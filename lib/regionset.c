@@ -1072,7 +1072,9 @@ static bool cache_read(tc_ctx *ctx, tc_regionset *rs, const char *file, const ch
             u->off[s] = (size_t)get_u64(&r);
             u->len[s] = (size_t)get_u64(&r);
         }
-        ok = !r.bad && u->code && u->name && u->len[SLOT_LAND] && u->len[SLOT_SIMPLE];
+        ok = !r.bad && u->code && u->name && u->len[SLOT_LAND] && u->len[SLOT_SIMPLE] &&
+             isfinite(u->admin_m2) && isfinite(u->land_m2) && u->strip_d > 0 &&
+             isfinite(u->strip_d) && isfinite(u->env[0] + u->env[1] + u->env[2] + u->env[3]);
     }
     uint32_t nw = ok ? get_u32(&r) : 0;
     ok = ok && nw < 100000; /* checked before anything is allocated for them */
