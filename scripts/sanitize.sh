@@ -5,7 +5,8 @@
 #                                       the example CLI included; leaks via LeakSanitizer
 #   bash scripts/sanitize.sh valgrind   memcheck on the normal build (build): unit and data
 #                                       suites, zero errors and zero definite leaks
-#   bash scripts/sanitize.sh helgrind   helgrind on the normal build: the thread tests
+#   bash scripts/sanitize.sh helgrind   helgrind on the normal build: the thread tests and the
+#                                       region set (its helper and strip threads)
 #   bash scripts/sanitize.sh all        the three, in that order
 #
 # Each phase ends with "<phase>: N passed, N failed" (scripts/test.sh's count of cmocka
@@ -81,7 +82,7 @@ for p in "${phases[@]}"; do
         if [ "$p" = valgrind ]; then
             run_phase valgrind "$B" || status=1
         else
-            run_phase helgrind "$B" threads || status=1
+            run_phase helgrind "$B" threads regionset || status=1
         fi
         ;;
     *)
