@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 static const char *const code_fields[] = {"shapeISO", "ISO", "iso_3166_2", "ISO_3166_2",
@@ -191,6 +192,80 @@ done:
     return st;
 }
 
+/* A GeoJSON file of at most this size is handed to GDAL as text (see geojson_text()). */
+#define TC__GEOJSON_TEXT_MAX (64L << 20)
+
+/* The text of path when it is a GeoJSON file (name ending in .geojson or .json, a regular
+ * file of at most TC__GEOJSON_TEXT_MAX bytes holding one JSON object: one_json_object()), else
+ * NULL (owned: free()). GDAL's GeoJSON driver reads a file in two streaming passes (one for
+ * the schema, one for the features) but parses a text given as the data source once: for
+ * the 3.9 MB boundary file that is about 30% less time, with the same driver turning the
+ * same JSON into the same features. */
+/* True when text is one JSON object and nothing but blanks after it, without the
+ * leniencies of json-c's parser that GDAL's streaming reader of files refuses (comments,
+ * single quotes, trailing commas, data after the object): only such text is handed to GDAL
+ * as text, so that a file is accepted or refused as before. Values are not checked: GDAL
+ * parses them either way. */
+static bool one_json_object(const char *t, size_t n)
+{
+    size_t depth = 0, k = 0;
+    char last = 0; /* the last significant character outside strings */
+    while (k < n && (t[k] == ' ' || t[k] == '\t' || t[k] == '\r' || t[k] == '\n'))
+        k++;
+    if (k == n || t[k] != '{')
+        return false;
+    for (; k < n; k++) {
+        char c = t[k];
+        if (c == ' ' || c == '\t' || c == '\r' || c == '\n')
+            continue;
+        if (depth == 0 && last) /* something after the object */
+            return false;
+        if (c == '"') {
+            for (k++; k < n && t[k] != '"'; k++)
+                if (t[k] == '\\')
+                    k++;
+            if (k >= n)
+                return false;
+        } else if (c == '{' || c == '[') {
+            depth++;
+        } else if (c == '}' || c == ']') {
+            if (depth == 0 || last == ',')
+                return false;
+            depth--;
+        } else if (c == '/' || c == '\'' || c == '#') {
+            return false;
+        }
+        last = c;
+    }
+    return depth == 0 && last == '}';
+}
+
+static char *geojson_text(const char *path)
+{
+    size_t len = strlen(path);
+    bool named = (len > 8 && strcasecmp(path + len - 8, ".geojson") == 0) ||
+                 (len > 5 && strcasecmp(path + len - 5, ".json") == 0);
+    struct stat sb;
+    if (!named || stat(path, &sb) != 0 || !S_ISREG(sb.st_mode) || sb.st_size < 2 ||
+        sb.st_size > TC__GEOJSON_TEXT_MAX)
+        return NULL;
+    FILE *f = fopen(path, "rb");
+    char *text = f ? malloc((size_t)sb.st_size + 1) : NULL;
+    size_t n = text ? fread(text, 1, (size_t)sb.st_size, f) : 0;
+    if (f)
+        fclose(f);
+    if (!text || n != (size_t)sb.st_size) {
+        free(text);
+        return NULL;
+    }
+    text[n] = '\0';
+    if (memchr(text, '\0', n) || !one_json_object(text, n)) {
+        free(text);
+        return NULL;
+    }
+    return text;
+}
+
 static tc_status open_error(tc_ctx *ctx, const char *path)
 {
     struct stat sb;
@@ -208,8 +283,20 @@ tc_status tc__ogr_read(tc_ctx *ctx, const char *path, tc__read_opts *ro, tc__fea
     PJ *P = NULL;
     const tc_open_opts *oo = ro->open;
     tc__gdal_push(ctx);
-    GDALDatasetH ds = GDALOpenEx(path, GDAL_OF_VECTOR | GDAL_OF_READONLY | GDAL_OF_VERBOSE_ERROR,
-                                 NULL, NULL, NULL);
+    const unsigned flags = GDAL_OF_VECTOR | GDAL_OF_READONLY | GDAL_OF_VERBOSE_ERROR;
+    /* a GeoJSON file as text (one pass; not with a layer name: the text's layer has
+     * another); anything GDAL does not take that way is opened as the file, for its
+     * message too */
+    char *text = oo && oo->layer_name ? NULL : geojson_text(path);
+    GDALDatasetH ds = text ? GDALOpenEx(text, flags, NULL, NULL, NULL) : NULL;
+    if (ds && GDALDatasetGetLayerCount(ds) < 1) {
+        GDALClose(ds);
+        ds = NULL;
+    }
+    if (!ds) {
+        ctx->gdal_msg[0] = '\0';
+        ds = GDALOpenEx(path, flags, NULL, NULL, NULL);
+    }
     if (!ds) {
         st = open_error(ctx, path);
         goto done;
@@ -309,6 +396,7 @@ done:
         proj_destroy(P);
     if (ds)
         GDALClose(ds);
+    free(text);
     tc__gdal_pop();
     return st;
 }

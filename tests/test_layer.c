@@ -766,6 +766,65 @@ static void test_snapshot_failures(void **state)
     tc_snapshot_free(NULL);
 }
 
+
+/* A GeoJSON file is handed to GDAL as text (lib/ogr_read.c: one parse instead of two
+ * streaming passes): the same regions, bit for bit, as the same bytes read as a file (a
+ * name GDAL sniffs, not .geojson); and text GDAL's file reader refuses (data after the
+ * object, a comment, a trailing comma, single quotes) is refused as before. */
+static void test_layer_geojson_as_text(void **state)
+{
+    tc_ctx *ctx = *state;
+    static const char fc[] =
+        "{\"type\":\"FeatureCollection\",\"features\":["
+        "{\"type\":\"Feature\",\"properties\":{\"shapeISO\":\"UA-14\",\"shapeName\":\"A \\\"}\"},"
+        "\"geometry\":{\"type\":\"Polygon\",\"coordinates\":[[[37.1,47.3],[38.25,47.9],"
+        "[38.3,47.1],[37.1,47.3]]]}},"
+        "{\"type\":\"Feature\",\"properties\":{\"shapeISO\":\"UA-09\",\"shapeName\":\"B\"},"
+        "\"geometry\":{\"type\":\"Polygon\",\"coordinates\":[[[38.3,47.1],[39.0,48.123456789],"
+        "[39.5,47.0],[38.3,47.1]]]}}]}\n";
+    const char *as_text = tc_test_write("text_mode.geojson", fc);
+    char as_file[4096];
+    snprintf(as_file, sizeof as_file, "%s", tc_test_write("text_mode.gjs", fc));
+    tc_layer *a = NULL, *b = NULL;
+    assert_tc_ok(ctx, tc_layer_open(ctx, as_text, NULL, &a));
+    assert_tc_ok(ctx, tc_layer_open(ctx, as_file, NULL, &b));
+    assert_int_equal(tc_layer_count(a), 2);
+    assert_int_equal(tc_layer_count(b), 2);
+    for (size_t i = 0; i < 2; i++) {
+        const tc_region *ra = tc_layer_get_region(a, i), *rb = tc_layer_get_region(b, i);
+        assert_string_equal(tc_region_get_code(ra), tc_region_get_code(rb));
+        assert_string_equal(tc_region_get_name(ra), tc_region_get_name(rb));
+        double x = -1, y = -2;
+        assert_tc_ok(ctx, tc_region_area_m2(ctx, ra, &x));
+        assert_tc_ok(ctx, tc_region_area_m2(ctx, rb, &y));
+        assert_true(x == y);
+    }
+    tc_layer_free(a);
+    tc_layer_free(b);
+    static const char *const refused[] = {
+        "{\"type\":\"FeatureCollection\",\"features\":[]} trailing",
+        "{\"type\":\"FeatureCollection\",\"features\":[]} {}",
+        "{\"type\":\"FeatureCollection\",/* c */\"features\":[]}",
+        "{\"type\":\"FeatureCollection\",\"features\":[{\"type\":\"Feature\",\"properties\":{},"
+        "\"geometry\":{\"type\":\"Point\",\"coordinates\":[1,2]}},]}",
+        "{'type':'FeatureCollection','features':[]}",
+    };
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        tc_layer *l = NULL;
+        tc_status st = tc_layer_open(ctx, tc_test_write("text_mode_bad.geojson", refused[i]),
+                                     NULL, &l);
+        char msg[1024];
+        snprintf(msg, sizeof msg, "%s", tc_ctx_errmsg(ctx));
+        tc_layer *m = NULL;
+        tc_status st2 = tc_layer_open(ctx, tc_test_write("text_mode_bad.gjs", refused[i]), NULL, &m);
+        print_message("# %s / %s: %s\n", tc_status_str(st), tc_status_str(st2), msg);
+        assert_int_not_equal(st, TC_OK);
+        assert_null(l);
+        assert_int_equal(st, st2);
+        tc_layer_free(m);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -792,6 +851,7 @@ int main(void)
         cmocka_unit_test(test_snapshot_union_of_overlaps),
         cmocka_unit_test(test_snapshot_empty),
         cmocka_unit_test(test_snapshot_failures),
+        cmocka_unit_test(test_layer_geojson_as_text),
     };
     return cmocka_run_group_tests_name("layer", tests, tc_test_ctx_setup, tc_test_ctx_teardown);
 }
