@@ -192,8 +192,10 @@ done:
     return st;
 }
 
-/* A GeoJSON file of at most this size is handed to GDAL as text (see geojson_text()). */
-#define TC__GEOJSON_TEXT_MAX (64L << 20)
+/* A GeoJSON file of at most this size is handed to GDAL as text (see geojson_text()): GDAL
+ * then holds the whole parsed JSON tree, about 10 times the text (40 MB for the 3.9 MB
+ * boundary file); larger files keep GDAL's streaming reader. */
+#define TC__GEOJSON_TEXT_MAX (16L << 20)
 
 /* The text of path when it is a GeoJSON file (name ending in .geojson or .json, a regular
  * file of at most TC__GEOJSON_TEXT_MAX bytes holding one JSON object: one_json_object()), else
