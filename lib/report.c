@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -1211,10 +1212,55 @@ static void untouched_unit(const tc__unit *u, tc_areas *a)
     a->n_gap = 1;
 }
 
-/* Units k, k + step, k + 2 step... of the set, on ctx (one thread). */
+/* The units in the order threads take them: the most vertices first (the longest work
+ * first balances two threads best), untouched ones last. */
+typedef struct unit_queue {
+    size_t *order;
+    size_t n;
+    atomic_size_t next;
+} unit_queue;
+
+typedef struct unit_cost {
+    size_t index;
+    int cost;
+} unit_cost;
+
+static int cmp_cost(const void *a, const void *b)
+{
+    const unit_cost *x = a, *y = b;
+    if (x->cost != y->cost)
+        return x->cost > y->cost ? -1 : 1;
+    return x->index < y->index ? -1 : x->index > y->index;
+}
+
+static tc_status queue_init(tc_ctx *ctx, const tc_report *r, size_t n, unit_queue *q)
+{
+    unit_cost *c = calloc(n ? n : 1, sizeof *c);
+    q->order = calloc(n ? n : 1, sizeof *q->order);
+    if (!c || !q->order) {
+        free(c);
+        free(q->order);
+        q->order = NULL;
+        return tc__fail(ctx, TC_ERR_NOMEM, "report: out of memory");
+    }
+    for (size_t i = 0; i < n; i++) {
+        c[i].index = i;
+        c[i].cost = r->prep[i].land ? GEOSGetNumCoordinates_r(ctx->geos, r->prep[i].land) : -1;
+    }
+    qsort(c, n, sizeof *c, cmp_cost);
+    for (size_t i = 0; i < n; i++)
+        q->order[i] = c[i].index;
+    free(c);
+    q->n = n;
+    atomic_init(&q->next, 0);
+    return TC_OK;
+}
+
+/* Units k, k + step, k + 2 step... of the set (or, with q, the next ones of the queue until
+ * it is empty), on ctx (one thread). */
 static tc_status run_units(tc_ctx *ctx, const tc_regionset *rs, const tc_snapshot *snap,
                            const tc_report_opts *o, tc__memo *memo, tc_report *r, size_t k,
-                           size_t step, double *ea_max_rel)
+                           size_t step, unit_queue *q, double *ea_max_rel)
 {
     const GEOSPreparedGeometry *psnap = GEOSPrepare_r(ctx->geos, snap->geom);
     if (!psnap)
@@ -1222,7 +1268,14 @@ static tc_status run_units(tc_ctx *ctx, const tc_regionset *rs, const tc_snapsho
                         ctx->geos_msg);
     report_job rj = {0};
     tc_status st = TC_OK;
-    for (size_t i = k; i < rs->n && st == TC_OK; i += step) {
+    for (size_t at = k; st == TC_OK; at += step) {
+        size_t i = at;
+        if (q && (i = atomic_fetch_add(&q->next, 1)) < q->n)
+            i = q->order[i];
+        else if (q)
+            break;
+        if (i >= rs->n)
+            break;
         if (!r->prep[i].land) {
             untouched_unit(&r->prep[i], &r->unit[i]);
             continue;
@@ -1251,7 +1304,7 @@ typedef struct unit_worker {
     const tc_snapshot *snap;
     const tc_report_opts *o;
     tc_report *r;
-    size_t k, step;
+    unit_queue *q;
     double ea_max_rel;
     tc_status st;
     tc_ctx *ctx; /* the worker's own context, freed by the caller after copying out */
@@ -1262,8 +1315,7 @@ static void *unit_work(void *arg)
     unit_worker *w = arg;
     w->st = tc_ctx_new(&w->ctx);
     if (w->st == TC_OK)
-        w->st = run_units(w->ctx, w->rs, w->snap, w->o, NULL, w->r, w->k, w->step,
-                          &w->ea_max_rel);
+        w->st = run_units(w->ctx, w->rs, w->snap, w->o, NULL, w->r, 0, 1, w->q, &w->ea_max_rel);
     return NULL;
 }
 
@@ -1282,8 +1334,15 @@ static tc_status run_parallel(tc_ctx *ctx, const tc_regionset *rs, const tc_snap
         free(started);
         return tc__fail(ctx, TC_ERR_NOMEM, "report: out of memory");
     }
+    unit_queue q;
+    if (queue_init(ctx, r, rs->n, &q) != TC_OK) {
+        free(w);
+        free(tid);
+        free(started);
+        return TC_ERR_NOMEM;
+    }
     for (size_t k = 0; k < jobs; k++) {
-        w[k] = (unit_worker){rs, snap, o, r, k, jobs, 0.0, TC_OK, NULL};
+        w[k] = (unit_worker){rs, snap, o, r, &q, 0.0, TC_OK, NULL};
         started[k] = k > 0 && pthread_create(&tid[k], NULL, unit_work, &w[k]) == 0;
     }
     for (size_t k = 0; k < jobs; k++)
@@ -1302,6 +1361,7 @@ static tc_status run_parallel(tc_ctx *ctx, const tc_regionset *rs, const tc_snap
             r->ea_max_rel = w[k].ea_max_rel;
         tc_ctx_free(w[k].ctx);
     }
+    free(q.order);
     free(w);
     free(tid);
     free(started);
@@ -1357,7 +1417,7 @@ tc_status tc__report_compute(tc_ctx *ctx, const tc_regionset *rs, const tc_snaps
         memo->epoch++;
     if (st == TC_OK)
         st = jobs > 1 ? run_parallel(ctx, rs, snap, o, r, jobs)
-                      : run_units(ctx, rs, snap, o, memo, r, 0, 1, &r->ea_max_rel);
+                      : run_units(ctx, rs, snap, o, memo, r, 0, 1, NULL, &r->ea_max_rel);
     /* sums in unit order, whatever the threads */
     for (size_t i = 0; i < rs->n && st == TC_OK; i++) {
         add_areas(&r->country, &r->unit[i]);
