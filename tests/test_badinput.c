@@ -983,19 +983,32 @@ static void cache_entry(const char *dir, char *path, size_t len)
 
 /* A cache entry cut short, or holding garbage, is rebuilt (regionset.h): the same numbers
  * as a fresh build, never a failure. */
+/* two_units() built into a fresh cache in the temporary directory name (path into dir,
+ * options into *o): the set as built in *rs (the caller frees it), unit 0's admin area in
+ * *want; returns the units' path. */
+static const char *cached_two_units(tc_ctx *ctx, const char *name, char *dir, size_t len,
+                                    tc_regionset_opts *o, tc_regionset **rs, double *want)
+{
+    make_dir(dir, len, name);
+    empty_dir(dir);
+    const char *units = two_units();
+    *o = (tc_regionset_opts)TC_REGIONSET_OPTS_INIT;
+    o->cache_dir = dir;
+    *rs = NULL;
+    assert_tc_ok(ctx, tc_regionset_open(ctx, units, o, rs));
+    *want = -1.0;
+    assert_tc_ok(ctx, tc_regionset_areas_m2(ctx, *rs, 0, want, NULL));
+    return units;
+}
+
 static void test_badinput_cache_damaged(void **state)
 {
     tc_ctx *ctx = *state;
     char dir[4096], entry[8192];
-    make_dir(dir, sizeof dir, "bad_cache");
-    empty_dir(dir);
-    const char *units = two_units();
-    tc_regionset_opts o = TC_REGIONSET_OPTS_INIT;
-    o.cache_dir = dir;
+    tc_regionset_opts o;
     tc_regionset *rs = NULL;
-    assert_tc_ok(ctx, tc_regionset_open(ctx, units, &o, &rs));
-    double want = -1.0;
-    assert_tc_ok(ctx, tc_regionset_areas_m2(ctx, rs, 0, &want, NULL));
+    double want;
+    const char *units = cached_two_units(ctx, "bad_cache", dir, sizeof dir, &o, &rs, &want);
     tc_regionset_free(rs);
     cache_entry(dir, entry, sizeof entry);
     struct stat sb;
@@ -1014,26 +1027,21 @@ static void test_badinput_cache_damaged(void **state)
     empty_dir(dir);
 }
 
-/* Library weakness: a cache entry carries no checksum of its contents (lib/regionset.c,
- * cache_write()/cache_read(): magic, format, key, fields, trailer), so a damaged byte in
- * an area or a coordinate reads back as a valid set and the report prints the damaged
- * number. Here unit 0's admin area is doubled in place (exponent byte of the double; the
- * layout is magic, u32 format, 64-byte key, u32 count, u32 has_land, then per unit: u32 +
- * code, u32 + name, f64 admin, ...). Suggested fix: store the SHA-256 of everything
- * before the trailer in the trailer and reject (rebuild) on mismatch. */
+/* Regression: a cache entry once carried no checksum of its contents, so a damaged byte
+ * in an area read back as a valid set and the report printed the damaged number. The
+ * entry now ends with the SHA-256 of its contents and a mismatch is rebuilt
+ * (lib/regionset.c). Here unit 0's admin area is doubled in place (the layout starts:
+ * magic, u32 format, 64-byte key, u32 count, u32 has_land, then per unit: u32 + code,
+ * u32 + name, f64 admin, ...); the set read back must have the built number. */
 static void test_regress_cache_corruption_silent(void **state)
 {
     tc_ctx *ctx = *state;
     char dir[4096], entry[8192];
-    make_dir(dir, sizeof dir, "bad_cache_flip");
-    empty_dir(dir);
-    const char *units = two_units();
-    tc_regionset_opts o = TC_REGIONSET_OPTS_INIT;
-    o.cache_dir = dir;
+    tc_regionset_opts o;
     tc_regionset *rs = NULL;
-    assert_tc_ok(ctx, tc_regionset_open(ctx, units, &o, &rs));
-    double want = -1.0;
-    assert_tc_ok(ctx, tc_regionset_areas_m2(ctx, rs, 0, &want, NULL));
+    double want;
+    const char *units =
+        cached_two_units(ctx, "bad_cache_flip", dir, sizeof dir, &o, &rs, &want);
     const char *code = tc_regionset_get_code(rs, 0), *name = tc_regionset_get_name(rs, 0);
     long off = 18 + 4 + 64 + 4 + 4 + 4 + (long)strlen(code) + 4 + (long)strlen(name);
     tc_regionset_free(rs);
