@@ -551,6 +551,16 @@ static void *open_snapshot(void *arg)
     return NULL;
 }
 
+/* Parse (or build) the claimed units' land and strips now rather than in the report. */
+static tc_status prepare_claim(tc_ctx *ctx, const tc_regionset *rs, unsigned jobs)
+{
+    size_t idx[16], n = 0;
+    for (size_t i = 0; i < tc_catalog_count() && n < 16; i++)
+        if (tc_regionset_find(ctx, rs, tc_catalog_get(i)->code, &idx[n]) == TC_OK)
+            n++;
+    return tc_regionset_prepare(ctx, rs, idx, n, jobs);
+}
+
 static int cmd_report(int argc, char **argv)
 {
     options o = {0};
@@ -615,6 +625,8 @@ static int cmd_report(int argc, char **argv)
     if (!threaded)
         sj.ctx = ctx;
     st = open_regionset(ctx, &o, &in, &rs);
+    if (st == TC_OK && threaded) /* meanwhile: the claimed units every report computes */
+        st = prepare_claim(ctx, rs, o.jobs);
     if (threaded)
         pthread_join(tid, NULL);
     else if (st == TC_OK)

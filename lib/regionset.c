@@ -1225,20 +1225,7 @@ tc_status tc__regionset_prepare(tc_ctx *ctx, const tc_regionset *rs, const tc_sn
 
 tc_status tc__regionset_prepare_all(tc_ctx *ctx, const tc_regionset *rs, unsigned jobs)
 {
-    size_t *todo = calloc(rs->n ? rs->n : 1, sizeof *todo);
-    if (!todo)
-        return tc__fail(ctx, TC_ERR_NOMEM, "regionset: out of memory");
-    tc_status st = TC_OK;
-    pthread_mutex_lock(&rs->lazy->lock);
-    for (size_t i = 0; i < rs->n && st == TC_OK; i++) {
-        st = need_slot(ctx, rs, &rs->units[i], SLOT_LAND);
-        todo[i] = i;
-    }
-    if (st == TC_OK)
-        st = finish_strips(ctx, rs, todo, rs->n, resolve_jobs(jobs));
-    pthread_mutex_unlock(&rs->lazy->lock);
-    free(todo);
-    return st;
+    return tc_regionset_prepare(ctx, rs, NULL, 0, jobs);
 }
 
 /* ---------------------------------------------------------------- public */
@@ -1300,6 +1287,43 @@ tc_status tc_regionset_open(tc_ctx *ctx, const char *path, const tc_regionset_op
     }
     *out = rs;
     return TC_OK;
+}
+
+tc_status tc_regionset_prepare(tc_ctx *ctx, const tc_regionset *rs, const size_t *units,
+                               size_t n, unsigned jobs)
+{
+    if (!ctx)
+        return TC_ERR_INVALID_ARG;
+    tc__clear(ctx);
+    if (!rs)
+        return tc__fail(ctx, TC_ERR_INVALID_ARG, "prepare: NULL region set");
+    for (size_t k = 0; units && k < n; k++)
+        if (units[k] >= rs->n)
+            return tc__fail(ctx, TC_ERR_INVALID_ARG, "prepare: unit index %zu out of range "
+                                                     "(the set has %zu)",
+                            units[k], rs->n);
+    size_t *todo = calloc(rs->n ? rs->n : 1, sizeof *todo), m = 0;
+    bool *seen = calloc(rs->n ? rs->n : 1, sizeof *seen);
+    if (!todo || !seen) {
+        free(todo);
+        free(seen);
+        return tc__fail(ctx, TC_ERR_NOMEM, "regionset: out of memory");
+    }
+    for (size_t k = 0; k < (units ? n : rs->n); k++) { /* each unit once */
+        size_t i = units ? units[k] : k;
+        if (!seen[i])
+            seen[i] = true, todo[m++] = i;
+    }
+    tc_status st = TC_OK;
+    pthread_mutex_lock(&rs->lazy->lock);
+    for (size_t k = 0; k < m && st == TC_OK; k++)
+        st = need_slot(ctx, rs, &rs->units[todo[k]], SLOT_LAND);
+    if (st == TC_OK)
+        st = finish_strips(ctx, rs, todo, m, resolve_jobs(jobs));
+    pthread_mutex_unlock(&rs->lazy->lock);
+    free(seen);
+    free(todo);
+    return st;
 }
 
 size_t tc_regionset_count(const tc_regionset *rs) { return rs ? rs->n : 0; }

@@ -240,6 +240,55 @@ static void test_regionset_lazy_same_numbers(void **state)
     free_all(r, 6, sets, 4, s1, s2);
 }
 
+/* The synthetic inputs, an empty cache directory, snapshot 1, and the reference: the set
+ * built in memory and its report of snapshot 1. */
+typedef struct fixture {
+    const char *units, *land, *dir;
+    tc_snapshot *s1;
+    tc_regionset *built;
+    tc_report *want;
+} fixture;
+
+static fixture start(tc_ctx *ctx, const char *dir_name)
+{
+    fixture f = {units_file(), land_file(), cache_dir(dir_name), NULL, NULL, NULL};
+    assert_tc_ok(ctx, tc_snapshot_open(ctx, snap_file("rs_snap1.geojson", 31.2), NULL, &f.s1));
+    f.built = open_set(ctx, f.units, f.land, NULL, 1);
+    f.want = report(ctx, f.built, f.s1, 1);
+    return f;
+}
+
+/* tc_regionset_prepare() before a report: the same numbers, bit for bit, as the report's
+ * own preparation; a unit it prepared is written to the cache (the file grows); a bad index
+ * is refused, naming it, and changes nothing. */
+static void test_regionset_prepare_first(void **state)
+{
+    tc_ctx *ctx = *state;
+    fixture fx = start(ctx, "rs_prepare");
+
+    tc_regionset *cold = open_set(ctx, fx.units, fx.land, fx.dir, 1);
+    tc_regionset_free(cold);
+    char file[8192];
+    long written = cache_file(fx.dir, file, sizeof file);
+    tc_regionset *warm = open_set(ctx, fx.units, fx.land, fx.dir, 1);
+    const size_t bad[] = {1, 5};
+    assert_int_equal(tc_regionset_prepare(ctx, warm, bad, 2, 1), TC_ERR_INVALID_ARG);
+    assert_non_null(strstr(tc_ctx_errmsg(ctx), "5"));
+    assert_int_equal(cache_file(fx.dir, file, sizeof file), written);
+    const size_t some[] = {2, 1, 2}; /* a repeat is harmless */
+    assert_tc_ok(ctx, tc_regionset_prepare(ctx, warm, some, 3, 2));
+    assert_true(cache_file(fx.dir, file, sizeof file) > written);
+    tc_report *w1 = report(ctx, warm, fx.s1, 2);
+    assert_same_report(fx.want, w1, "prepared first");
+    assert_tc_ok(ctx, tc_regionset_prepare(ctx, warm, NULL, 0, 0)); /* every unit */
+    tc_report *w2 = report(ctx, warm, fx.s1, 1);
+    assert_same_report(fx.want, w2, "all prepared");
+
+    tc_report *r[] = {fx.want, w1, w2};
+    tc_regionset *sets[] = {warm, fx.built};
+    free_all(r, 3, sets, 2, fx.s1, NULL);
+}
+
 static void put_digest(unsigned char *data, size_t n)
 {
     unsigned int len = 0;
@@ -254,17 +303,13 @@ static void put_digest(unsigned char *data, size_t n)
 static void test_regionset_damaged_entry_rebuilt(void **state)
 {
     tc_ctx *ctx = *state;
-    const char *units = units_file(), *land = land_file(), *dir = cache_dir("rs_damaged");
-    tc_snapshot *s1 = NULL;
-    assert_tc_ok(ctx, tc_snapshot_open(ctx, snap_file("rs_snap1.geojson", 31.2), NULL, &s1));
-    tc_regionset *built = open_set(ctx, units, land, NULL, 1);
-    tc_report *want = report(ctx, built, s1, 1);
+    fixture fx = start(ctx, "rs_damaged");
     for (int how = 0; how < 2; how++) {
-        tc_regionset *rs = open_set(ctx, units, land, dir, 1);
-        tc_report_free(report(ctx, rs, s1, 1)); /* the strips are in the file now */
+        tc_regionset *rs = open_set(ctx, fx.units, fx.land, fx.dir, 1);
+        tc_report_free(report(ctx, rs, fx.s1, 1)); /* the strips are in the file now */
         tc_regionset_free(rs);
         char file[8192];
-        long n = cache_file(dir, file, sizeof file);
+        long n = cache_file(fx.dir, file, sizeof file);
         FILE *f = fopen(file, "rb");
         assert_non_null(f);
         unsigned char *data = malloc((size_t)n);
@@ -301,21 +346,21 @@ static void test_regionset_damaged_entry_rebuilt(void **state)
         fclose(f);
         free(data);
         size_t w0 = tc_ctx_warning_count(ctx);
-        rs = open_set(ctx, units, land, dir, 1);
+        rs = open_set(ctx, fx.units, fx.land, fx.dir, 1);
         assert_false(tc_regionset_from_cache(rs)); /* rebuilt */
         print_message("# damage %d: rebuilt (%zu warning(s))\n", how,
                       tc_ctx_warning_count(ctx) - w0);
-        tc_report *got = report(ctx, rs, s1, 1);
-        assert_same_report(want, got, how ? "ring cut short" : "flipped bit");
+        tc_report *got = report(ctx, rs, fx.s1, 1);
+        assert_same_report(fx.want, got, how ? "ring cut short" : "flipped bit");
         tc_report_free(got);
         tc_regionset_free(rs);
-        rs = open_set(ctx, units, land, dir, 1);
+        rs = open_set(ctx, fx.units, fx.land, fx.dir, 1);
         assert_true(tc_regionset_from_cache(rs)); /* written whole again */
         tc_regionset_free(rs);
     }
-    tc_report_free(want);
-    tc_regionset_free(built);
-    tc_snapshot_free(s1);
+    tc_report_free(fx.want);
+    tc_regionset_free(fx.built);
+    tc_snapshot_free(fx.s1);
 }
 
 /* A helper thread while building (jobs 2, 4) changes nothing: areas, reports, warnings
@@ -439,6 +484,7 @@ int main(void)
 {
     struct CMUnitTest tests[] = {
         cmocka_unit_test(test_regionset_lazy_same_numbers),
+        cmocka_unit_test(test_regionset_prepare_first),
         cmocka_unit_test(test_regionset_damaged_entry_rebuilt),
         cmocka_unit_test(test_regionset_jobs_same_result),
         cmocka_unit_test(test_regionset_opts_version1),

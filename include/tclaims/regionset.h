@@ -108,6 +108,25 @@ TC_API TC_NODISCARD tc_status tc_regionset_find(tc_ctx *ctx, const tc_regionset 
 TC_API TC_NODISCARD tc_status tc_regionset_lookup(tc_ctx *ctx, const tc_regionset *rs,
                                                   const char *name, size_t *index);
 
+/**
+ * @brief Parse (from the cache) or build now the land and strip of some units.
+ *
+ * Reports do this on first need, for the units their snapshot touches; calling it
+ * first lets a program do it while it reads the snapshot (examples/tclaims.c does),
+ * or move the cost out of a timed loop. Safe to call from several threads, each with
+ * its own context (the set's lock); strips it builds are added to the cache file.
+ *
+ * @param[in] units indices into the set (duplicates allowed); NULL: every unit
+ * @param[in] n     number of indices (ignored when @p units is NULL)
+ * @param[in] jobs  threads for strips not in the cache; 0: one per online CPU
+ * @return TC_OK, TC_ERR_INVALID_ARG (NULL set, index out of range), TC_ERR_NOMEM,
+ *         TC_ERR_GEOMETRY (building a strip failed)
+ * @since 0.3
+ */
+TC_API TC_NODISCARD tc_status tc_regionset_prepare(tc_ctx *ctx, const tc_regionset *rs,
+                                                   const size_t *units, size_t n,
+                                                   unsigned jobs);
+
 /** @brief True when a land mask was applied (land areas differ from as-drawn). @since 0.1 */
 TC_API bool tc_regionset_has_land(const tc_regionset *rs);
 
