@@ -24,109 +24,8 @@
 /* A midpoint this close to the land boundary (degrees, about 0.1 mm) is on it. */
 #define TC__FRONT_EPS_DEG 1e-9
 
-/* Open-addressing set of keys of k 64-bit words (k = 2: a point, 4: an edge). */
-typedef struct keyset {
-    uint64_t *keys; /* cap * k words; a slot is free when its used byte is 0 */
-    unsigned char *used;
-    size_t cap, n, k;
-} keyset;
-
-static uint64_t bits(double v)
-{
-    uint64_t u;
-    if (v == 0.0)
-        v = 0.0; /* -0.0 and 0.0 are the same coordinate */
-    memcpy(&u, &v, sizeof u);
-    return u;
-}
-
-static uint64_t mix(const uint64_t *w, size_t k)
-{
-    uint64_t h = 0x9e3779b97f4a7c15u;
-    for (size_t i = 0; i < k; i++) {
-        h ^= w[i] + 0x9e3779b97f4a7c15u + (h << 6) + (h >> 2);
-        h *= 0xff51afd7ed558ccdu;
-        h ^= h >> 33;
-    }
-    return h;
-}
-
-static bool keyset_init(keyset *s, size_t k, size_t expect)
-{
-    size_t cap = 64;
-    while (cap < 2 * expect + 2)
-        cap *= 2;
-    s->k = k;
-    s->cap = cap;
-    s->n = 0;
-    s->keys = malloc(cap * k * sizeof *s->keys);
-    s->used = calloc(cap, 1);
-    return s->keys && s->used;
-}
-
-static void keyset_free(keyset *s)
-{
-    free(s->keys);
-    free(s->used);
-    memset(s, 0, sizeof *s);
-}
-
-/* Slot of key w: where it is, or the free slot where it would go. */
-static size_t keyset_slot(const keyset *s, const uint64_t *w)
-{
-    size_t i = (size_t)mix(w, s->k) & (s->cap - 1);
-    while (s->used[i] && memcmp(&s->keys[i * s->k], w, s->k * sizeof *w) != 0)
-        i = (i + 1) & (s->cap - 1);
-    return i;
-}
-
-static bool keyset_has(const keyset *s, const uint64_t *w)
-{
-    return s->cap && s->used[keyset_slot(s, w)];
-}
-
-/* Adds w; false only when out of memory. */
-static bool keyset_add(keyset *s, const uint64_t *w)
-{
-    if (2 * (s->n + 1) > s->cap) {
-        keyset bigger;
-        if (!keyset_init(&bigger, s->k, s->cap))
-            return keyset_free(&bigger), false;
-        for (size_t i = 0; i < s->cap; i++)
-            if (s->used[i]) {
-                size_t j = keyset_slot(&bigger, &s->keys[i * s->k]);
-                memcpy(&bigger.keys[j * s->k], &s->keys[i * s->k], s->k * sizeof *w);
-                bigger.used[j] = 1;
-                bigger.n++;
-            }
-        keyset_free(s);
-        *s = bigger;
-    }
-    size_t i = keyset_slot(s, w);
-    if (!s->used[i]) {
-        memcpy(&s->keys[i * s->k], w, s->k * sizeof *w);
-        s->used[i] = 1;
-        s->n++;
-    }
-    return true;
-}
-
-static void point_key(double x, double y, uint64_t w[2])
-{
-    w[0] = bits(x);
-    w[1] = bits(y);
-}
-
-/* The same key for a→b and b→a. */
-static void edge_key(double ax, double ay, double bx, double by, uint64_t w[4])
-{
-    bool swap = ax > bx || (ax == bx && ay > by);
-    point_key(swap ? bx : ax, swap ? by : ay, w);
-    point_key(swap ? ax : bx, swap ? ay : by, w + 2);
-}
-
 struct tc__front_index {
-    keyset land_pts, land_edges, snap_pts;
+    tc__keyset land_pts, land_edges, snap_pts;
     const GEOSGeometry *land;            /* borrowed */
     const GEOSPreparedGeometry *psnap;   /* borrowed: the snapshot, prepared */
     const GEOSPreparedGeometry *pland;   /* lazy: land prepared (runs along cell edges) */
@@ -158,7 +57,7 @@ static tc_status each_ring_xy(tc_ctx *ctx, const GEOSGeometry *g, ring_xy_fn fn,
 
 /* Vertices of a ring into pts and, when edges is not NULL, its edges into edges. */
 typedef struct ring_sets {
-    keyset *pts, *edges;
+    tc__keyset *pts, *edges;
 } ring_sets;
 
 static tc_status add_ring(tc_ctx *ctx, void *user, const double *x, const double *y, size_t n)
@@ -166,13 +65,13 @@ static tc_status add_ring(tc_ctx *ctx, void *user, const double *x, const double
     const ring_sets *rs = user;
     uint64_t w[4];
     for (size_t i = 0; i < n; i++) {
-        point_key(x[i], y[i], w);
-        if (!keyset_add(rs->pts, w))
+        tc__point_key(x[i], y[i], w);
+        if (!tc__keyset_add(rs->pts, w))
             return tc__fail(ctx, TC_ERR_NOMEM, "front line: out of memory");
         if (i == 0 || !rs->edges)
             continue;
-        edge_key(x[i - 1], y[i - 1], x[i], y[i], w);
-        if (!keyset_add(rs->edges, w))
+        tc__edge_key(x[i - 1], y[i - 1], x[i], y[i], w);
+        if (!tc__keyset_add(rs->edges, w))
             return tc__fail(ctx, TC_ERR_NOMEM, "front line: out of memory");
     }
     return TC_OK;
@@ -182,9 +81,9 @@ void tc__front_index_free(tc_ctx *ctx, tc__front_index *fi)
 {
     if (!fi)
         return;
-    keyset_free(&fi->land_pts);
-    keyset_free(&fi->land_edges);
-    keyset_free(&fi->snap_pts);
+    tc__keyset_free(&fi->land_pts);
+    tc__keyset_free(&fi->land_edges);
+    tc__keyset_free(&fi->snap_pts);
     if (fi->pland)
         GEOSPreparedGeom_destroy_r(ctx->geos, fi->pland);
     free(fi);
@@ -196,8 +95,8 @@ tc_status tc__front_index_new(tc_ctx *ctx, const GEOSGeometry *land, const GEOSG
     *out = NULL;
     tc__front_index *fi = calloc(1, sizeof *fi);
     int nl = GEOSGetNumCoordinates_r(ctx->geos, land);
-    if (!fi || !keyset_init(&fi->land_pts, 2, nl > 0 ? (size_t)nl : 0) ||
-        !keyset_init(&fi->land_edges, 4, nl > 0 ? (size_t)nl : 0)) {
+    if (!fi || !tc__keyset_init(&fi->land_pts, 2, nl > 0 ? (size_t)nl : 0, false) ||
+        !tc__keyset_init(&fi->land_edges, 4, nl > 0 ? (size_t)nl : 0, false)) {
         tc__front_index_free(ctx, fi);
         return tc__fail(ctx, TC_ERR_NOMEM, "front line: out of memory");
     }
@@ -218,9 +117,9 @@ tc_status tc__front_index_set_snap(tc_ctx *ctx, tc__front_index *fi, const GEOSG
                                    const GEOSPreparedGeometry *psnap)
 {
     int ns = GEOSGetNumCoordinates_r(ctx->geos, snap);
-    keyset_free(&fi->snap_pts);
+    tc__keyset_free(&fi->snap_pts);
     fi->psnap = psnap;
-    if (!keyset_init(&fi->snap_pts, 2, ns > 0 ? (size_t)ns : 0))
+    if (!tc__keyset_init(&fi->snap_pts, 2, ns > 0 ? (size_t)ns : 0, false))
         return tc__fail(ctx, TC_ERR_NOMEM, "front line: out of memory");
     ring_sets ss = {&fi->snap_pts, NULL};
     return each_ring_xy(ctx, snap, add_ring, &ss);
@@ -322,8 +221,8 @@ static tc_status add_piece_ring(tc_ctx *ctx, void *user, const double *x, const 
     tc_status st = TC_OK;
     fs->run_side = -1;
     for (size_t i = 0; i < n && st == TC_OK; i++) {
-        point_key(x[i], y[i], w);
-        bool land = keyset_has(&fi->land_pts, w), snap = keyset_has(&fi->snap_pts, w);
+        tc__point_key(x[i], y[i], w);
+        bool land = tc__keyset_has(&fi->land_pts, w), snap = tc__keyset_has(&fi->snap_pts, w);
         int side = i > 0 ? cell_side(fs->cut, x[i - 1], y[i - 1], x[i], y[i]) : -1;
         if (side >= 0) { /* along the cell's edge: grows the run (or starts one) */
             double s12 = 0;
@@ -342,8 +241,8 @@ static tc_status add_piece_ring(tc_ctx *ctx, void *user, const double *x, const 
         if (st == TC_OK && side < 0 && i > 0 && !(x[i] == x[i - 1] && y[i] == y[i - 1])) {
             int front; /* 1: on the front, 0: on the land boundary */
             if (prev_land && land) {
-                edge_key(x[i - 1], y[i - 1], x[i], y[i], w);
-                front = keyset_has(&fi->land_edges, w) ? 0 : -1;
+                tc__edge_key(x[i - 1], y[i - 1], x[i], y[i], w);
+                front = tc__keyset_has(&fi->land_edges, w) ? 0 : -1;
             } else if (!prev_land && !land && (prev_snap || snap)) {
                 front = 1;
             } else {

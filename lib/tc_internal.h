@@ -64,6 +64,27 @@ const char *tc__gdal_msg(const tc_ctx *ctx, const char *fallback);
 /* Duplicate a string with malloc; NULL on failure (or NULL input). */
 char *tc__strdup(const char *s);
 
+/* ---- hash sets and maps of exact coordinates (keyset.c) ---- */
+/* Open addressing over keys of k 64-bit words (2: a point, 4: an edge); with values, each
+ * key maps to a double. */
+typedef struct tc__keyset {
+    uint64_t *keys;      /* cap * k words; a slot is free when its used byte is 0 */
+    unsigned char *used;
+    double *val;         /* NULL: a set */
+    size_t cap, n, k;
+} tc__keyset;
+bool tc__keyset_init(tc__keyset *s, size_t k, size_t expect, bool values);
+void tc__keyset_free(tc__keyset *s);
+bool tc__keyset_has(const tc__keyset *s, const uint64_t *w);
+/* The value of key w, or NULL when absent (or a set). */
+const double *tc__keyset_get(const tc__keyset *s, const uint64_t *w);
+/* Add w (with value v; replaced if present); false only when out of memory. */
+bool tc__keyset_put(tc__keyset *s, const uint64_t *w, double v);
+bool tc__keyset_add(tc__keyset *s, const uint64_t *w);
+void tc__point_key(double x, double y, uint64_t w[2]);
+/* The same key for a→b and b→a; true when the key runs b→a. */
+bool tc__edge_key(double ax, double ay, double bx, double by, uint64_t w[4]);
+
 /* ---- geometry (geom.c) ---- */
 
 /* A ring's (or line's) coordinates copied into ctx->scratch (valid until its next use). */
