@@ -72,249 +72,6 @@ void tc_regionset_free(tc_regionset *rs)
     free(rs);
 }
 
-/* ---------------------------------------------------------------- byte buffers */
-
-typedef struct wbuf {
-    unsigned char *p;
-    size_t n, cap;
-    bool nomem;
-} wbuf;
-
-static void put(wbuf *b, const void *data, size_t len)
-{
-    if (b->nomem)
-        return;
-    if (b->n + len > b->cap) {
-        size_t cap = b->cap ? b->cap : 1 << 20;
-        while (cap < b->n + len)
-            cap *= 2;
-        unsigned char *p = realloc(b->p, cap);
-        if (!p) {
-            b->nomem = true;
-            return;
-        }
-        b->p = p;
-        b->cap = cap;
-    }
-    if (data)
-        memcpy(b->p + b->n, data, len);
-    b->n += len;
-}
-
-static void put_u32(wbuf *b, uint32_t v) { put(b, &v, sizeof v); }
-static void put_u64(wbuf *b, uint64_t v) { put(b, &v, sizeof v); }
-static void put_f64(wbuf *b, double v) { put(b, &v, sizeof v); }
-static void put_str(wbuf *b, const char *s)
-{
-    uint32_t len = (uint32_t)strlen(s);
-    put_u32(b, len);
-    put(b, s, len);
-}
-
-typedef struct rbuf {
-    const unsigned char *p;
-    size_t n, pos;
-    bool bad;
-} rbuf;
-
-static const void *take(rbuf *r, size_t len)
-{
-    if (r->bad || len > r->n - r->pos) {
-        r->bad = true;
-        return NULL;
-    }
-    const void *p = r->p + r->pos;
-    r->pos += len;
-    return p;
-}
-
-/* Copy len bytes into out (left zeroed when the buffer is short). */
-static void get_raw(rbuf *r, void *out, size_t len)
-{
-    const void *p = take(r, len);
-    if (p)
-        memcpy(out, p, len);
-    else
-        memset(out, 0, len);
-}
-
-static uint32_t get_u32(rbuf *r)
-{
-    uint32_t v;
-    get_raw(r, &v, sizeof v);
-    return v;
-}
-
-static uint64_t get_u64(rbuf *r)
-{
-    uint64_t v;
-    get_raw(r, &v, sizeof v);
-    return v;
-}
-
-static double get_f64(rbuf *r)
-{
-    double v;
-    get_raw(r, &v, sizeof v);
-    return v;
-}
-
-static char *get_str(rbuf *r)
-{
-    uint32_t len = get_u32(r);
-    const char *p = take(r, len);
-    if (!p)
-        return NULL;
-    char *s = malloc((size_t)len + 1);
-    if (s) {
-        memcpy(s, p, len);
-        s[len] = '\0';
-    }
-    return s;
-}
-
-/* ---------------------------------------------------------------- geometry entries */
-
-/* A cache entry holds one Polygon or MultiPolygon in 8-byte words (native byte order: the
- * cache key names it): the GEOS type (3 or 6); for a MultiPolygon the number of polygons,
- * then each; a polygon is its number of rings (0: empty), each ring its number of points
- * then x, y pairs. Entries start at multiples of 8 bytes, so coordinates are copied
- * straight into GEOS (GEOSCoordSeq_copyFromBuffer_r): about 15 times faster to read than
- * WKB through GEOS's reader, 30 times faster to write. */
-
-/* Room for len more bytes at the end of b (NULL when out of memory). */
-static void *reserve(wbuf *b, size_t len)
-{
-    size_t at = b->n;
-    put(b, NULL, len);
-    return b->nomem ? NULL : b->p + at;
-}
-
-static bool encode_polygon(GEOSContextHandle_t h, wbuf *b, const GEOSGeometry *poly)
-{
-    if (GEOSisEmpty_r(h, poly) == 1) {
-        put_u64(b, 0);
-        return true;
-    }
-    int nh = GEOSGetNumInteriorRings_r(h, poly);
-    if (nh < 0)
-        return false;
-    put_u64(b, (uint64_t)nh + 1);
-    for (int i = -1; i < nh; i++) {
-        const GEOSGeometry *ring =
-            i < 0 ? GEOSGetExteriorRing_r(h, poly) : GEOSGetInteriorRingN_r(h, poly, i);
-        const GEOSCoordSequence *seq = ring ? GEOSGeom_getCoordSeq_r(h, ring) : NULL;
-        unsigned int n = 0;
-        if (!seq || !GEOSCoordSeq_getSize_r(h, seq, &n))
-            return false;
-        put_u64(b, n);
-        double *xy = reserve(b, (size_t)n * 16);
-        if (!xy || (n && !GEOSCoordSeq_copyToBuffer_r(h, seq, xy, 0, 0)))
-            return false;
-    }
-    return true;
-}
-
-/* Append g to b; false (b unusable) for another type or a GEOS failure. */
-static bool encode_geom(GEOSContextHandle_t h, wbuf *b, const GEOSGeometry *g)
-{
-    int type = GEOSGeomTypeId_r(h, g);
-    if (type != GEOS_POLYGON && type != GEOS_MULTIPOLYGON)
-        return false;
-    put_u64(b, (uint64_t)type);
-    if (type == GEOS_POLYGON)
-        return encode_polygon(h, b, g);
-    int n = GEOSGetNumGeometries_r(h, g);
-    if (n < 0)
-        return false;
-    put_u64(b, (uint64_t)n);
-    for (int i = 0; i < n; i++)
-        if (!encode_polygon(h, b, GEOSGetGeometryN_r(h, g, i)))
-            return false;
-    return !b->nomem;
-}
-
-/* One polygon from r; with h NULL only checked (rings empty or closed with at least 4
- * points, as GEOS requires), and a non-NULL dummy returned when it is sound. */
-static GEOSGeometry *decode_polygon(GEOSContextHandle_t h, rbuf *r)
-{
-    static char sound; /* the dummy: never dereferenced */
-    uint64_t nr = get_u64(r);
-    if (r->bad || nr > (r->n - r->pos) / 8)
-        return NULL;
-    if (nr == 0)
-        return h ? GEOSGeom_createEmptyPolygon_r(h) : (GEOSGeometry *)&sound;
-    GEOSGeometry **rings = h ? calloc(nr, sizeof *rings) : NULL;
-    bool ok = !h || rings;
-    size_t k = 0;
-    for (; ok && k < nr; k++) {
-        uint64_t np = get_u64(r);
-        if (r->bad || (np != 0 && np < 4) || np > (r->n - r->pos) / 16) {
-            ok = false;
-            break;
-        }
-        const double *xy = take(r, np * 16);
-        if (np && memcmp(xy, xy + 2 * (np - 1), 16) != 0) {
-            ok = false; /* not closed */
-            break;
-        }
-        if (h) {
-            GEOSCoordSequence *seq = GEOSCoordSeq_copyFromBuffer_r(h, xy, (unsigned)np, 0, 0);
-            rings[k] = seq ? GEOSGeom_createLinearRing_r(h, seq) : NULL; /* takes seq */
-            ok = rings[k] != NULL;
-        }
-    }
-    if (!h)
-        return ok ? (GEOSGeometry *)&sound : NULL;
-    GEOSGeometry *poly =
-        ok ? GEOSGeom_createPolygon_r(h, rings[0], rings + 1, (unsigned)(nr - 1)) : NULL;
-    if (!ok)
-        for (size_t i = 0; i < k; i++)
-            if (rings[i])
-                GEOSGeom_destroy_r(h, rings[i]);
-    free(rings);
-    return poly;
-}
-
-/* The geometry of entry p[0..len) (h NULL: only checked, as decode_polygon()). */
-static GEOSGeometry *decode_geom(GEOSContextHandle_t h, const unsigned char *p, size_t len)
-{
-    static char sound;
-    rbuf r = {p, len, 0, false};
-    uint64_t type = get_u64(&r);
-    if ((uintptr_t)p % 8 != 0 || r.bad || (type != GEOS_POLYGON && type != GEOS_MULTIPOLYGON))
-        return NULL;
-    GEOSGeometry *g = NULL;
-    if (type == GEOS_POLYGON) {
-        g = decode_polygon(h, &r);
-    } else {
-        uint64_t n = get_u64(&r);
-        if (r.bad || n > (r.n - r.pos) / 8)
-            return NULL;
-        GEOSGeometry **polys = h ? calloc(n ? n : 1, sizeof *polys) : NULL;
-        bool ok = !h || polys;
-        size_t k = 0;
-        for (; ok && k < n; k++)
-            ok = (h ? (polys[k] = decode_polygon(h, &r)) : decode_polygon(NULL, &r)) != NULL;
-        if (!h) {
-            g = ok ? (GEOSGeometry *)&sound : NULL;
-        } else if (ok) {
-            g = n ? GEOSGeom_createCollection_r(h, GEOS_MULTIPOLYGON, polys, (unsigned)n)
-                  : GEOSGeom_createEmptyCollection_r(h, GEOS_MULTIPOLYGON);
-        } else {
-            for (size_t i = 0; i + 1 < k; i++)
-                GEOSGeom_destroy_r(h, polys[i]);
-        }
-        free(polys);
-    }
-    if (g && r.pos != r.n) { /* trailing bytes: not what was written */
-        if (h)
-            GEOSGeom_destroy_r(h, g);
-        g = NULL;
-    }
-    return g;
-}
-
 /* ---------------------------------------------------------------- building */
 
 typedef struct land_collect {
@@ -410,7 +167,7 @@ static tc_status need_slot(tc_ctx *ctx, const tc_regionset *rs, tc__unit *u, int
     const tc__lazy *z = rs->lazy;
     if (!z->blob || !u->len[slot])
         return tc__fail(ctx, TC_ERR_INTERNAL, "regionset: %s has no geometry %d", u->code, slot);
-    GEOSGeometry *g = decode_geom(ctx->geos, z->blob + u->off[slot], u->len[slot]);
+    GEOSGeometry *g = tc__geom_decode(ctx->geos, z->blob + u->off[slot], u->len[slot]);
     if (!g) /* checked at open: only a bug of ours, or no memory, gets here */
         return tc__fail(ctx, TC_ERR_INTERNAL, "regionset cache: entry of %s unreadable: %s",
                         u->code, ctx->geos_msg);
@@ -925,7 +682,7 @@ static void cache_key(const tc_regionset *rs, const tc_regionset_opts *o, char h
  *   n x (str code, str name, f64 admin_m2, f64 land_m2, f64 env[4], f64 strip_d,
  *        3 x (u64 offset, u64 length): land, simple, strip; length 0: absent),
  *   u32 warnings, str each, u64 blob length, zero bytes up to a multiple of 8, blob (the
- *   geometry entries, each at a multiple of 8: encode_geom()), magic,
+ *   geometry entries, each at a multiple of 8: tc__geom_encode()), magic,
  *   SHA-256 of everything before it. */
 static void cache_write(tc_ctx *ctx, const tc_regionset *rs)
 {
@@ -935,7 +692,7 @@ static void cache_write(tc_ctx *ctx, const tc_regionset *rs)
         z->dirty = false;
         return;
     }
-    wbuf blob = {NULL, 0, 0, false}, b = {NULL, 0, 0, false};
+    tc__wbuf blob = {NULL, 0, 0, false}, b = {NULL, 0, 0, false};
     uint64_t (*ent)[2] = calloc(rs->n ? 3 * rs->n : 1, sizeof *ent);
     if (!ent)
         blob.nomem = true;
@@ -946,64 +703,52 @@ static void cache_write(tc_ctx *ctx, const tc_regionset *rs)
             uint64_t *e = ent[3 * i + (size_t)s];
             e[0] = blob.n;
             if (z->blob && u->len[s]) {
-                put(&blob, z->blob + u->off[s], u->len[s]);
-            } else if (g[s] && !encode_geom(ctx->geos, &blob, g[s])) {
+                tc__put(&blob, z->blob + u->off[s], u->len[s]);
+            } else if (g[s] && !tc__geom_encode(ctx->geos, &blob, g[s])) {
                 blob.nomem = true; /* another type: not stored at all */
                 break;
             }
             e[1] = blob.n - e[0];
         }
     }
-    put(&b, CACHE_MAGIC, strlen(CACHE_MAGIC));
-    put_u32(&b, CACHE_FORMAT);
-    put(&b, z->key, 64);
-    put_u32(&b, (uint32_t)rs->n);
-    put_u32(&b, rs->has_land ? 1u : 0u);
+    tc__put(&b, CACHE_MAGIC, strlen(CACHE_MAGIC));
+    tc__put_u32(&b, CACHE_FORMAT);
+    tc__put(&b, z->key, 64);
+    tc__put_u32(&b, (uint32_t)rs->n);
+    tc__put_u32(&b, rs->has_land ? 1u : 0u);
     for (size_t i = 0; i < rs->n && !blob.nomem; i++) {
         const tc__unit *u = &rs->units[i];
-        put_str(&b, u->code);
-        put_str(&b, u->name);
-        put_f64(&b, u->admin_m2);
-        put_f64(&b, u->land_m2);
+        tc__put_str(&b, u->code);
+        tc__put_str(&b, u->name);
+        tc__put_f64(&b, u->admin_m2);
+        tc__put_f64(&b, u->land_m2);
         for (int k = 0; k < 4; k++)
-            put_f64(&b, u->env[k]);
-        put_f64(&b, u->strip_d);
+            tc__put_f64(&b, u->env[k]);
+        tc__put_f64(&b, u->strip_d);
         for (int s = 0; s < N_SLOTS; s++) {
-            put_u64(&b, ent[3 * i + (size_t)s][0]);
-            put_u64(&b, ent[3 * i + (size_t)s][1]);
+            tc__put_u64(&b, ent[3 * i + (size_t)s][0]);
+            tc__put_u64(&b, ent[3 * i + (size_t)s][1]);
         }
     }
-    put_u32(&b, (uint32_t)z->n_warn);
+    tc__put_u32(&b, (uint32_t)z->n_warn);
     for (size_t i = 0; i < z->n_warn; i++)
-        put_str(&b, z->warn[i]);
-    put_u64(&b, blob.n);
-    put(&b, "\0\0\0\0\0\0\0", (8 - b.n % 8) % 8); /* entries at multiples of 8 */
+        tc__put_str(&b, z->warn[i]);
+    tc__put_u64(&b, blob.n);
+    tc__put(&b, "\0\0\0\0\0\0\0", (8 - b.n % 8) % 8); /* entries at multiples of 8 */
     size_t blob_at = b.n;
     if (!blob.nomem)
-        put(&b, blob.p, blob.n);
+        tc__put(&b, blob.p, blob.n);
     free(blob.p);
-    put(&b, CACHE_MAGIC, strlen(CACHE_MAGIC)); /* trailer: detects truncation */
-    if (!b.nomem && !blob.nomem) { /* and a digest of everything before it: any other damage */
-        unsigned char digest[32];
-        tc__sha256(b.p, b.n, digest);
-        put(&b, digest, sizeof digest);
-    }
+    tc__put(&b, CACHE_MAGIC, strlen(CACHE_MAGIC)); /* trailer: detects truncation */
     if (b.nomem || blob.nomem) {
         free(b.p);
         free(ent);
         return;
     }
-    char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld.%p", z->cache_file, (long)getpid(), (void *)rs);
-    FILE *f = fopen(tmp, "wb");
-    bool ok = f && fwrite(b.p, 1, b.n, f) == b.n;
-    if (f && fclose(f) != 0)
-        ok = false;
-    if (ok && rename(tmp, z->cache_file) != 0)
-        ok = false;
-    if (!ok) { /* not tried again until something new is built */
+    /* (and a digest of everything before it: any other damage) */
+    if (!tc__cache_write_file(z->cache_file, &b)) { /* not tried again until something new
+                                                       is built */
         tc__warn(ctx, "cache '%s' not written: %s", z->cache_file, strerror(errno));
-        remove(tmp);
         free(b.p);
         free(ent);
         z->dirty = false;
@@ -1027,72 +772,58 @@ static void cache_write(tc_ctx *ctx, const tc_regionset *rs)
  * file is checked against its SHA-256 here; the geometries stay raw bytes until asked for. */
 static bool cache_read(tc_ctx *ctx, tc_regionset *rs, const char *file, const char *key)
 {
-    FILE *f = fopen(file, "rb");
-    if (!f)
-        return false;
-    unsigned char *data = NULL;
     size_t n = 0;
-    if (fseek(f, 0, SEEK_END) == 0) {
-        long sz = ftell(f);
-        if (sz > 0 && fseek(f, 0, SEEK_SET) == 0 && (data = malloc((size_t)sz)) != NULL)
-            n = fread(data, 1, (size_t)sz, f);
-    }
-    fclose(f);
+    bool damaged = false;
+    unsigned char *data = tc__cache_read_file(file, &n, &damaged);
+    if (damaged)
+        tc__warn(ctx, "cache '%s' is damaged (checksum mismatch); rebuilt", file);
     if (!data)
         return false;
-    unsigned char digest[32];
-    if (n < 32 || (tc__sha256(data, n - 32, digest), memcmp(digest, data + n - 32, 32) != 0)) {
-        if (n >= 32)
-            tc__warn(ctx, "cache '%s' is damaged (checksum mismatch); rebuilt", file);
-        free(data);
-        return false;
-    }
-    n -= 32;
-    rbuf r = {data, n, 0, false};
+    tc__rbuf r = {data, n, 0, false};
     const size_t ml = strlen(CACHE_MAGIC);
-    const void *magic = take(&r, ml);
-    bool ok = magic && memcmp(magic, CACHE_MAGIC, ml) == 0 && get_u32(&r) == CACHE_FORMAT;
-    const void *k = ok ? take(&r, 64) : NULL;
+    const void *magic = tc__take(&r, ml);
+    bool ok = magic && memcmp(magic, CACHE_MAGIC, ml) == 0 && tc__get_u32(&r) == CACHE_FORMAT;
+    const void *k = ok ? tc__take(&r, 64) : NULL;
     ok = ok && k && memcmp(k, key, 64) == 0;
-    uint32_t nu = ok ? get_u32(&r) : 0;
+    uint32_t nu = ok ? tc__get_u32(&r) : 0;
     ok = ok && nu > 0 && nu < 100000;
     tc__unit *units = ok ? calloc(nu, sizeof *units) : NULL;
     ok = ok && units;
-    bool has_land = ok && get_u32(&r) == 1u;
+    bool has_land = ok && tc__get_u32(&r) == 1u;
     for (uint32_t i = 0; ok && i < nu; i++) {
         tc__unit *u = &units[i];
-        u->code = get_str(&r);
-        u->name = get_str(&r);
-        u->admin_m2 = get_f64(&r);
-        u->land_m2 = get_f64(&r);
+        u->code = tc__get_str(&r);
+        u->name = tc__get_str(&r);
+        u->admin_m2 = tc__get_f64(&r);
+        u->land_m2 = tc__get_f64(&r);
         for (int e = 0; e < 4; e++)
-            u->env[e] = get_f64(&r);
-        u->strip_d = get_f64(&r);
+            u->env[e] = tc__get_f64(&r);
+        u->strip_d = tc__get_f64(&r);
         for (int s = 0; s < N_SLOTS; s++) {
-            u->off[s] = (size_t)get_u64(&r);
-            u->len[s] = (size_t)get_u64(&r);
+            u->off[s] = (size_t)tc__get_u64(&r);
+            u->len[s] = (size_t)tc__get_u64(&r);
         }
         ok = !r.bad && u->code && u->name && u->len[SLOT_LAND] && u->len[SLOT_SIMPLE] &&
              isfinite(u->admin_m2) && isfinite(u->land_m2) && u->strip_d > 0 &&
              isfinite(u->strip_d) && isfinite(u->env[0] + u->env[1] + u->env[2] + u->env[3]);
     }
-    uint32_t nw = ok ? get_u32(&r) : 0;
+    uint32_t nw = ok ? tc__get_u32(&r) : 0;
     ok = ok && nw < 100000; /* checked before anything is allocated for them */
     char **warn = ok ? calloc(nw ? nw : 1, sizeof *warn) : NULL;
     ok = ok && warn;
     if (!warn)
         nw = 0; /* nothing to free below */
     for (uint32_t i = 0; ok && i < nw; i++)
-        ok = (warn[i] = get_str(&r)) != NULL;
-    uint64_t blob_n = ok ? get_u64(&r) : 0;
-    take(&r, (8 - r.pos % 8) % 8);
-    const unsigned char *blob = ok ? take(&r, (size_t)blob_n) : NULL;
+        ok = (warn[i] = tc__get_str(&r)) != NULL;
+    uint64_t blob_n = ok ? tc__get_u64(&r) : 0;
+    tc__take(&r, (8 - r.pos % 8) % 8);
+    const unsigned char *blob = ok ? tc__take(&r, (size_t)blob_n) : NULL;
     ok = ok && blob;
     for (uint32_t i = 0; ok && i < nu; i++) /* so that a later parse cannot fail */
         for (int s = 0; s < N_SLOTS; s++)
             ok = ok && units[i].off[s] <= blob_n && units[i].len[s] <= blob_n - units[i].off[s] &&
-                 (!units[i].len[s] || decode_geom(NULL, blob + units[i].off[s], units[i].len[s]));
-    const void *trailer = ok ? take(&r, ml) : NULL;
+                 (!units[i].len[s] || tc__geom_decode(NULL, blob + units[i].off[s], units[i].len[s]));
+    const void *trailer = ok ? tc__take(&r, ml) : NULL;
     ok = ok && trailer && memcmp(trailer, CACHE_MAGIC, ml) == 0 && r.pos == r.n;
     if (ok) {
         rs->units = units;

@@ -85,6 +85,42 @@ void tc__point_key(double x, double y, uint64_t w[2]);
 /* The same key for a→b and b→a; true when the key runs b→a. */
 bool tc__edge_key(double ax, double ay, double bx, double by, uint64_t w[4]);
 
+/* ---- binary encoding for cache files (codec.c) ---- */
+/* A growing byte buffer; nomem once an allocation failed (later puts do nothing). */
+typedef struct tc__wbuf {
+    unsigned char *p;
+    size_t n, cap;
+    bool nomem;
+} tc__wbuf;
+/* Bounded reading; bad once a read ran past the end (later reads give zeros/NULL). */
+typedef struct tc__rbuf {
+    const unsigned char *p;
+    size_t n, pos;
+    bool bad;
+} tc__rbuf;
+void tc__put(tc__wbuf *b, const void *data, size_t len); /* data NULL: room only */
+void tc__put_u32(tc__wbuf *b, uint32_t v);
+void tc__put_u64(tc__wbuf *b, uint64_t v);
+void tc__put_f64(tc__wbuf *b, double v);
+void tc__put_str(tc__wbuf *b, const char *s);
+const void *tc__take(tc__rbuf *r, size_t len);
+uint32_t tc__get_u32(tc__rbuf *r);
+uint64_t tc__get_u64(tc__rbuf *r);
+double tc__get_f64(tc__rbuf *r);
+char *tc__get_str(tc__rbuf *r); /* malloc'd; NULL when short or out of memory */
+/* Append a Polygon or MultiPolygon (b->n a multiple of 8 first); false for another type
+ * or a GEOS failure. */
+bool tc__geom_encode(GEOSContextHandle_t h, tc__wbuf *b, const GEOSGeometry *g);
+/* The geometry of an entry (p 8-byte aligned); with h NULL only checked (a non-NULL
+ * dummy when sound). NULL when damaged. */
+GEOSGeometry *tc__geom_decode(GEOSContextHandle_t h, const unsigned char *p, size_t len);
+/* Write b, then the SHA-256 of its bytes, to path through a temporary file and rename;
+ * false (errno set) when that failed. b is left as it was. */
+bool tc__cache_write_file(const char *path, const tc__wbuf *b);
+/* Read a file written by tc__cache_write_file(): its bytes without the digest (malloc'd),
+ * or NULL when absent, unreadable or damaged (*damaged: a digest that does not match). */
+unsigned char *tc__cache_read_file(const char *path, size_t *len, bool *damaged);
+
 /* ---- geometry (geom.c) ---- */
 
 /* A ring's (or line's) coordinates copied into ctx->scratch (valid until its next use). */
