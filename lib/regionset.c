@@ -959,6 +959,49 @@ tc_status tc__regionset_prepare_all(tc_ctx *ctx, const tc_regionset *rs, unsigne
     return tc_regionset_prepare(ctx, rs, NULL, 0, jobs);
 }
 
+/* ---------------------------------------------------------------- tiles */
+
+/* Cached tiles of unit i: a file beside the set's cache file, keyed by the set's key (its
+ * inputs, parameters, library and format), the unit and the tiles' own version. */
+static void tiles_key(const tc_regionset *rs, size_t i, char hex[65])
+{
+    char buf[512];
+    int n = snprintf(buf, sizeof buf, "regionset=%s\nunit=%zu\ncode=%s\ntile_deg=%.17g\n"
+                                      "tiles_format=%d\n",
+                     rs->lazy->key, i, rs->units[i].code, TC__TILE_DEG, TC__TILES_FORMAT);
+    tc__sha256_hex(buf, n > 0 && (size_t)n < sizeof buf ? (size_t)n : 0, hex);
+}
+
+tc_status tc__regionset_tiles(tc_ctx *ctx, const tc_regionset *rs, size_t i, tc__tiles **out)
+{
+    const tc__unit *u = &rs->units[i];
+    const char *file = rs->lazy->cache_file; /* set at open, never changed */
+    char *path = NULL, key[65];
+    if (file && (path = malloc(strlen(file) + 32)) != NULL) {
+        sprintf(path, "%s.tiles-%zu", file, i);
+        tiles_key(rs, i, key);
+        size_t n = 0;
+        bool damaged = false;
+        unsigned char *data = tc__cache_read_file(path, &n, &damaged);
+        tc_status st = data ? tc__tiles_decode(ctx, data, n, key, out) : TC_ERR_IO;
+        free(data);
+        if (st == TC_OK) {
+            free(path);
+            return TC_OK;
+        }
+        tc__clear(ctx); /* absent, stale or damaged: cut again, and rewrite */
+    }
+    tc_status st = tc__tiles_new(ctx, u->land, u->strip, out);
+    if (st == TC_OK && path) {
+        tc__wbuf b = {NULL, 0, 0, false};
+        if (tc__tiles_encode(ctx, *out, key, &b))
+            (void)tc__cache_write_file(path, &b);
+        free(b.p);
+    }
+    free(path);
+    return st;
+}
+
 /* ---------------------------------------------------------------- public */
 
 tc_status tc_regionset_open(tc_ctx *ctx, const char *path, const tc_regionset_opts *opts,

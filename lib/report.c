@@ -70,6 +70,7 @@ typedef struct unit_job {
     bool front_borrowed;      /* front belongs to the memo */
     tc__memo *memo;           /* results of the previous report of a series, or NULL */
     size_t index;             /* the unit's index in the region set */
+    const tc_regionset *rs;   /* the set (its cached tiles) */
 } unit_job;
 
 /* ---------------------------------------------------------------- series memo */
@@ -1010,7 +1011,7 @@ static tc_status tiled_body(unit_job *j, memo_unit *m, tc_areas *a)
     const tc__cellset *dirty = j->memo->dirty;
     bool fresh = !m->tiles; /* untouched before (or the first date): held nothing */
     if (fresh) {
-        st = tc__tiles_new(j->ctx, u->land, u->strip, &m->tiles);
+        st = tc__regionset_tiles(j->ctx, j->rs, j->index, &m->tiles); /* (cached on disk) */
         dirty = NULL;
     }
     report_job *rj = j->rj;
@@ -1286,7 +1287,8 @@ static tc_status run_units(tc_ctx *ctx, const tc_regionset *rs, const tc_snapsho
                       .full = r->wanted[i] || o->front_line ||
                               tc_catalog_is_claimed(rs->units[i].code),
                       .memo = memo && memo->n == rs->n ? memo : NULL,
-                      .index = i};
+                      .index = i,
+                      .rs = rs};
         st = compute_unit(&j, &r->unit[i]);
         unit_job_free(&j);
     }

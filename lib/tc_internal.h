@@ -285,6 +285,11 @@ tc_status tc__regionset_prepare(tc_ctx *ctx, const tc_regionset *rs, const tc_sn
  * unit prepared its reports' views never leave a land NULL (tiled_body()'s untouched path
  * updates the memo, which the untouched shortcut in run_units() would skip). */
 tc_status tc__regionset_prepare_all(tc_ctx *ctx, const tc_regionset *rs, unsigned jobs);
+/* The tiles of unit i (prepared), read from the set's cache directory when a sound copy
+ * is there, else cut (tc__tiles_new()) and written there for the next time (a failed
+ * write is silent: the tiles are only slower to get). Safe from several threads. */
+typedef struct tc__tiles tc__tiles; /* tiles.c */
+tc_status tc__regionset_tiles(tc_ctx *ctx, const tc_regionset *rs, size_t i, tc__tiles **out);
 
 /* ---- front line (front.c) ---- */
 /* The vertices and edges of a unit's land and the vertices of the snapshot it was overlaid
@@ -311,6 +316,9 @@ tc_status tc__front_length_ref_m(tc_ctx *ctx, const GEOSPreparedGeometry *land,
 /* ---- tiles (tiles.c): a unit's land cut into grid cells, for series ---- */
 /* Cell size of the grid, degrees; cells are anchored at its multiples. */
 #define TC__TILE_DEG 0.125
+/* Version of how tiles are cut and written: part of the key of cached tiles (bump it
+ * whenever tiles.c would cut the same land differently). */
+#define TC__TILES_FORMAT 1
 
 /* A set of grid cells (keys of tc__cell_key); sort before tc__cellset_has(). */
 typedef struct tc__cellset {
@@ -370,11 +378,17 @@ typedef struct tc__strip_cell {
     bool empty;           /* no snapshot in the closed cell at that report */
 } tc__strip_cell;
 
-typedef struct tc__tiles tc__tiles;
 /* Cut land into cells (strip: the cells it reaches count as the unit's too). */
 tc_status tc__tiles_new(tc_ctx *ctx, const GEOSGeometry *land, const GEOSGeometry *strip,
                         tc__tiles **out);
 void tc__tiles_free(tc_ctx *ctx, tc__tiles *t);
+/* Append what of t does not depend on a snapshot (cells, land, areas, strip cells) to b,
+ * after key; false when out of memory. */
+bool tc__tiles_encode(tc_ctx *ctx, const tc__tiles *t, const char key[64], tc__wbuf *b);
+/* Tiles from bytes written by tc__tiles_encode() with the same key: the same geometries
+ * and areas, bit for bit, as the set encoded; TC_ERR_FORMAT for another key or any damage. */
+tc_status tc__tiles_decode(tc_ctx *ctx, const unsigned char *p, size_t len, const char key[64],
+                           tc__tiles **out);
 /* Does any cell of dirty (sorted; NULL: all) touch the unit's land or strip? */
 bool tc__tiles_any_dirty(const tc__tiles *t, const tc__cellset *dirty);
 /* Does any cell of dirty (sorted; NULL: all) touch the unit's strip? */

@@ -252,9 +252,10 @@ static tc_status stretch_ring(tc_ctx *ctx, void *user, const GEOSGeometry *ring)
     return st;
 }
 
-/* Fragments of every polygon of g (areas measured, stretches found). */
-static tc_status make_frags(tc_ctx *ctx, const GEOSGeometry *g, const double box[4], frag **out,
-                            size_t *nout)
+/* Fragments of every polygon of g (areas measured, or taken from m2 when it holds one per
+ * polygon; stretches found). */
+static tc_status make_frags_m2(tc_ctx *ctx, const GEOSGeometry *g, const double box[4],
+                               const double *m2, size_t n_m2, frag **out, size_t *nout)
 {
     GEOSContextHandle_t h = ctx->geos;
     int n = GEOSGetNumGeometries_r(h, g);
@@ -272,12 +273,19 @@ static tc_status make_frags(tc_ctx *ctx, const GEOSGeometry *g, const double box
         if (GEOSGeomTypeId_r(h, p) != GEOS_POLYGON || GEOSisEmpty_r(h, p) == 1)
             continue;
         f[k].g = p;
-        st = tc__geom_area_m2(ctx, p, &f[k].m2, NULL);
+        if (!m2)
+            st = tc__geom_area_m2(ctx, p, &f[k].m2, NULL);
+        else if (k < n_m2)
+            f[k].m2 = m2[k];
+        else
+            st = tc__fail(ctx, TC_ERR_FORMAT, "tiles: more polygons than areas");
         stretch_acc a = {box, &f[k], false};
         if (st == TC_OK)
             st = tc__each_ring(ctx, p, stretch_ring, &a);
         k++;
     }
+    if (st == TC_OK && m2 && k != n_m2)
+        st = tc__fail(ctx, TC_ERR_FORMAT, "tiles: %zu polygons, %zu areas", k, n_m2);
     if (st != TC_OK) {
         frags_free(f, k);
         return st;
@@ -285,6 +293,12 @@ static tc_status make_frags(tc_ctx *ctx, const GEOSGeometry *g, const double box
     *out = f;
     *nout = k;
     return TC_OK;
+}
+
+static tc_status make_frags(tc_ctx *ctx, const GEOSGeometry *g, const double box[4], frag **out,
+                            size_t *nout)
+{
+    return make_frags_m2(ctx, g, box, NULL, 0, out, nout);
 }
 
 static bool add_reach(tc_ctx *ctx, tc__cellset *s, const GEOSGeometry *g)
@@ -542,6 +556,158 @@ bool tc__tiles_any_dirty(const tc__tiles *ts, const tc__cellset *dirty)
 bool tc__tiles_strip_dirty(const tc__tiles *ts, const tc__cellset *dirty)
 {
     return !dirty || meet(&ts->reach_strip, dirty);
+}
+
+/* ---------------------------------------------------------------- on disk */
+
+/* What does not depend on a snapshot, as written by tc__tiles_encode() after key (64
+ * bytes); every field 8 bytes, so geometry entries stay aligned:
+ *   n tiles, each: ci, cj, whole, number of land polygons, their areas, and (not whole)
+ *   the land's entry length then the entry; the land and strip reach: count, keys; the
+ *   strip cells: count, each ci, cj, the part's entry length, the entry.
+ * A whole cell's land is its densified rectangle, made again when read. */
+static void put_cells(tc__wbuf *b, const tc__cellset *c)
+{
+    tc__put_u64(b, c->n);
+    tc__put(b, c->key, c->n * sizeof *c->key);
+}
+
+static void put_entry(GEOSContextHandle_t h, tc__wbuf *b, const GEOSGeometry *g)
+{
+    size_t at = b->n;
+    tc__put_u64(b, 0); /* the length, filled in below */
+    size_t start = b->n;
+    if (!tc__geom_encode(h, b, g))
+        b->nomem = true;
+    if (!b->nomem) {
+        uint64_t len = b->n - start;
+        memcpy(b->p + at, &len, sizeof len);
+    }
+}
+
+bool tc__tiles_encode(tc_ctx *ctx, const tc__tiles *ts, const char key[64], tc__wbuf *b)
+{
+    GEOSContextHandle_t h = ctx->geos;
+    tc__put(b, key, 64);
+    tc__put_u64(b, ts->n);
+    for (size_t i = 0; i < ts->n && !b->nomem; i++) {
+        const tile *t = &ts->t[i];
+        tc__put_u64(b, (uint64_t)(int64_t)t->ci);
+        tc__put_u64(b, (uint64_t)(int64_t)t->cj);
+        tc__put_u64(b, t->whole);
+        tc__put_u64(b, t->nlf);
+        for (size_t k = 0; k < t->nlf; k++)
+            tc__put_f64(b, t->lf[k].m2);
+        if (!t->whole)
+            put_entry(h, b, t->land);
+    }
+    put_cells(b, &ts->reach);
+    put_cells(b, &ts->reach_strip);
+    tc__put_u64(b, ts->nsc);
+    for (size_t i = 0; i < ts->nsc && !b->nomem; i++) {
+        tc__put_u64(b, (uint64_t)(int64_t)ts->sc[i].ci);
+        tc__put_u64(b, (uint64_t)(int64_t)ts->sc[i].cj);
+        put_entry(h, b, ts->sc[i].part);
+    }
+    return !b->nomem;
+}
+
+static bool get_cells(tc__rbuf *r, tc__cellset *c)
+{
+    uint64_t n = tc__get_u64(r);
+    const void *keys = r->bad || n > (r->n - r->pos) / 8 ? NULL : tc__take(r, n * 8);
+    if (!keys || !(c->key = malloc(n ? n * 8 : 8)))
+        return false;
+    memcpy(c->key, keys, n * 8);
+    c->n = c->cap = n;
+    c->sorted = true;
+    for (size_t i = 1; i < n; i++) /* written sorted */
+        if (c->key[i - 1] > c->key[i])
+            return false;
+    return true;
+}
+
+/* A geometry entry: a MultiPolygon that is not empty (NULL when damaged). */
+static GEOSGeometry *get_entry(GEOSContextHandle_t h, tc__rbuf *r)
+{
+    uint64_t len = tc__get_u64(r);
+    const unsigned char *p = r->bad || len > r->n - r->pos ? NULL : tc__take(r, len);
+    GEOSGeometry *g = p ? tc__geom_decode(h, p, len) : NULL;
+    if (g && (GEOSGeomTypeId_r(h, g) != GEOS_MULTIPOLYGON || GEOSisEmpty_r(h, g) == 1)) {
+        GEOSGeom_destroy_r(h, g);
+        g = NULL;
+    }
+    return g;
+}
+
+/* Cell indices the grid can hold (a bound on what a damaged file may claim). */
+static bool cell_ok(int64_t c) { return c > -(1 << 20) && c < (1 << 20); }
+
+tc_status tc__tiles_decode(tc_ctx *ctx, const unsigned char *p, size_t len, const char key[64],
+                           tc__tiles **out)
+{
+    GEOSContextHandle_t h = ctx->geos;
+    *out = NULL;
+    tc__rbuf r = {p, len, 0, false};
+    const void *k = tc__take(&r, 64);
+    if (!k || memcmp(k, key, 64) != 0)
+        return tc__fail(ctx, TC_ERR_FORMAT, "tiles: another key");
+    tc__tiles *ts = calloc(1, sizeof *ts);
+    uint64_t n = tc__get_u64(&r);
+    bool ok = ts && !r.bad && n <= (r.n - r.pos) / 32 &&
+              (ts->t = calloc(n ? n : 1, sizeof *ts->t)) != NULL;
+    for (uint64_t i = 0; ok && i < n; i++) {
+        tile *t = &ts->t[ts->n];
+        memset(t, 0, sizeof *t);
+        int64_t ci = (int64_t)tc__get_u64(&r), cj = (int64_t)tc__get_u64(&r);
+        uint64_t whole = tc__get_u64(&r), nlf = tc__get_u64(&r);
+        const double *m2 = r.bad || nlf == 0 || nlf > (r.n - r.pos) / 8
+                               ? NULL
+                               : tc__take(&r, nlf * 8);
+        ok = m2 && cell_ok(ci) && cell_ok(cj) && whole <= 1;
+        if (!ok)
+            break;
+        t->ci = (long)ci, t->cj = (long)cj, t->whole = whole == 1;
+        t->box[0] = t->ci * TC__TILE_DEG, t->box[1] = t->cj * TC__TILE_DEG;
+        t->box[2] = (t->ci + 1) * TC__TILE_DEG, t->box[3] = (t->cj + 1) * TC__TILE_DEG;
+        t->rect = tc__rect_polygon(ctx, t->box, 0);
+        t->land = t->whole ? tc__as_multi_take(ctx, tc__rect_polygon(ctx, t->box, CUT_DEG))
+                           : get_entry(h, &r);
+        ts->n++; /* freed with the set from here on */
+        ok = t->rect && t->land;
+        double *areas = ok ? malloc(nlf * sizeof *areas) : NULL;
+        if (areas) /* (copied: the file's doubles need not be aligned for reading) */
+            memcpy(areas, m2, nlf * sizeof *areas);
+        ok = areas && make_frags_m2(ctx, t->land, t->box, areas, nlf, &t->lf, &t->nlf) == TC_OK;
+        free(areas);
+        for (size_t q = 0; ok && q < t->nlf; q++)
+            t->land_m2 += t->lf[q].m2;
+    }
+    ok = ok && get_cells(&r, &ts->reach) && get_cells(&r, &ts->reach_strip);
+    uint64_t nsc = ok ? tc__get_u64(&r) : 0;
+    ok = ok && !r.bad && nsc == ts->reach_strip.n &&
+         (ts->sc = calloc(nsc ? nsc : 1, sizeof *ts->sc)) != NULL;
+    for (uint64_t i = 0; ok && i < nsc; i++) {
+        tc__strip_cell *c = &ts->sc[ts->nsc];
+        int64_t ci = (int64_t)tc__get_u64(&r), cj = (int64_t)tc__get_u64(&r);
+        if (!(ok = !r.bad && cell_ok(ci) && cell_ok(cj)))
+            break;
+        c->ci = (long)ci, c->cj = (long)cj, c->thick = -1;
+        c->box[0] = c->ci * TC__TILE_DEG, c->box[1] = c->cj * TC__TILE_DEG;
+        c->box[2] = (c->ci + 1) * TC__TILE_DEG, c->box[3] = (c->cj + 1) * TC__TILE_DEG;
+        c->rect = tc__rect_polygon(ctx, c->box, 0);
+        c->part = c->rect ? get_entry(h, &r) : NULL;
+        if (c->rect || c->part)
+            ts->nsc++; /* freed with the set (a NULL member is skipped) */
+        ok = c->rect && c->part;
+    }
+    if (!ok || r.pos != r.n) {
+        tc__tiles_free(ctx, ts);
+        return tc__fail(ctx, TC_ERR_FORMAT, "tiles: damaged entry");
+    }
+    tc__clear(ctx); /* (GEOS messages of a sound read) */
+    *out = ts;
+    return TC_OK;
 }
 
 /* ---------------------------------------------------------------- per snapshot */

@@ -375,6 +375,148 @@ static void test_series_layer_and_list_archives(void **state)
 
 /* ---- the real archive ---- */
 
+/* Every date's rows and changes, byte for byte. */
+static void assert_same_series(tc_ctx *ctx, const tc_series *one, const tc_series *two)
+{
+    assert_int_equal(tc_series_count(one), tc_series_count(two));
+    size_t nr = tc_series_row_count(one);
+    assert_int_equal(nr, tc_series_row_count(two));
+    for (size_t d = 0; d < tc_series_count(one); d++)
+        for (size_t r = 0; r < nr + 2; r++) {
+            tc_change a, b;
+            assert_tc_ok(ctx, tc_series_get_change(one, d, r, &a));
+            assert_tc_ok(ctx, tc_series_get_change(two, d, r, &b));
+            assert_memory_equal(&a, &b, sizeof a);
+            if (r < nr) {
+                tc_areas x, y;
+                assert_tc_ok(ctx, tc_series_get_areas(one, d, r, &x));
+                assert_tc_ok(ctx, tc_series_get_areas(two, d, r, &y));
+                assert_memory_equal(&x, &y, sizeof x);
+            }
+        }
+}
+
+/* Bytes of a file (malloc'd; *n its size). */
+static unsigned char *slurp(const char *path, size_t *n)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    assert_int_equal(fseek(f, 0, SEEK_END), 0);
+    long sz = ftell(f);
+    assert_true(sz > 0);
+    rewind(f);
+    unsigned char *p = malloc((size_t)sz);
+    assert_non_null(p);
+    assert_int_equal(fread(p, 1, (size_t)sz, f), (size_t)sz);
+    fclose(f);
+    *n = (size_t)sz;
+    return p;
+}
+
+static void spill(const char *path, const unsigned char *p, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(p, 1, n, f), n);
+    fclose(f);
+}
+
+/* The one file in dir whose name ends with suffix (path into out). */
+static void find_file(const char *dir, const char *suffix, char *out, size_t len)
+{
+    DIR *dh = opendir(dir);
+    assert_non_null(dh);
+    struct dirent *de;
+    size_t ns = strlen(suffix), found = 0;
+    while ((de = readdir(dh)) != NULL) {
+        size_t nd = strlen(de->d_name);
+        if (nd > ns && !strcmp(de->d_name + nd - ns, suffix)) {
+            snprintf(out, len, "%s/%s", dir, de->d_name);
+            found++;
+        }
+    }
+    closedir(dh);
+    assert_int_equal(found, 1);
+}
+
+static tc_regionset *cached_set(tc_ctx *ctx, const char *regions, const char *dir)
+{
+    tc_regionset_opts ro = TC_REGIONSET_OPTS_INIT;
+    ro.cache_dir = dir;
+    tc_regionset *rs = NULL;
+    assert_tc_ok(ctx, tc_regionset_open(ctx, regions, &ro, &rs));
+    return rs;
+}
+
+/* A series' tiles are cut once and kept beside the region set's cache file: a series that
+ * reads them gives the same bytes as one that cut them, and as one without any cache; a
+ * damaged copy (a flipped byte) or a sound file of other inputs under its name is never
+ * used: cut again, the same numbers, the file written again as it was. */
+static void test_series_tiles_cached(void **state)
+{
+    tc_ctx *ctx = *state;
+    syn s;
+    syn_open(ctx, &s); /* no cache */
+    char regions[4200], other[4200], dir[4200], dir2[4200], t0[4400], t2[4400];
+    snprintf(regions, sizeof regions, "%s/regions.json", syn_dir);
+    snprintf(dir, sizeof dir, "%s/cache", syn_dir);
+    snprintf(dir2, sizeof dir2, "%s/cache2", syn_dir);
+    tc_regionset *rs = cached_set(ctx, regions, dir);
+    tc_series_opts o = all_units();
+    tc_series *plain = NULL, *cut = NULL, *read = NULL;
+    assert_tc_ok(ctx, tc_series_new(ctx, s.rs, s.arch, &o, &plain));
+    assert_tc_ok(ctx, tc_series_new(ctx, rs, s.arch, &o, &cut)); /* writes UA-14's tiles */
+    find_file(dir, ".tiles-0", t0, sizeof t0);
+    o.jobs = 2;
+    assert_tc_ok(ctx, tc_series_new(ctx, rs, s.arch, &o, &read)); /* reads them */
+    assert_same_series(ctx, plain, cut);
+    assert_same_series(ctx, plain, read);
+    tc_series_free(read);
+
+    /* other inputs (UA-14 a little taller): their own, sound tiles file */
+    snprintf(other, sizeof other, "%s/regions2.json", syn_dir);
+    write_file(other,
+               "{\"type\":\"FeatureCollection\",\"features\":["
+               "{\"type\":\"Feature\",\"properties\":{\"shapeISO\":\"UA-14\"},"
+               "\"geometry\":{\"type\":\"Polygon\",\"coordinates\":[[[37,47],[38,47],"
+               "[38,48.01],[37,48.01],[37,47]]]}}]}");
+    tc_regionset *rs2 = cached_set(ctx, other, dir2);
+    assert_tc_ok(ctx, tc_series_new(ctx, rs2, s.arch, &o, &read));
+    tc_series_free(read);
+    tc_regionset_free(rs2);
+    find_file(dir2, ".tiles-0", t2, sizeof t2);
+
+    size_t n0 = 0, n2 = 0;
+    unsigned char *good = slurp(t0, &n0), *foreign = slurp(t2, &n2);
+    for (int how = 0; how < 2; how++) {
+        if (how == 0) { /* a flipped byte in the middle */
+            unsigned char *bad = malloc(n0);
+            assert_non_null(bad);
+            memcpy(bad, good, n0);
+            bad[n0 / 2] ^= 0x04;
+            spill(t0, bad, n0);
+            free(bad);
+        } else {
+            spill(t0, foreign, n2);
+        }
+        read = NULL;
+        assert_tc_ok(ctx, tc_series_new(ctx, rs, s.arch, &o, &read));
+        assert_same_series(ctx, plain, read);
+        tc_series_free(read);
+        size_t n = 0;
+        unsigned char *now = slurp(t0, &n);
+        assert_int_equal(n, n0); /* written again, as it was */
+        assert_memory_equal(now, good, n0);
+        free(now);
+    }
+    free(good);
+    free(foreign);
+    tc_series_free(plain);
+    tc_series_free(cut);
+    tc_regionset_free(rs);
+    syn_close(&s);
+}
+
 static void test_series_real_equals_report_and_jobs(void **state)
 {
     tc_ctx *ctx = *state;
@@ -401,21 +543,7 @@ static void test_series_real_equals_report_and_jobs(void **state)
     assert_tc_ok(ctx, tc_series_new(ctx, rs, arch, &o, &one));
     o.jobs = 2;
     assert_tc_ok(ctx, tc_series_new(ctx, rs, arch, &o, &two));
-    assert_int_equal(tc_series_count(one), tc_series_count(two));
-    size_t nr = tc_series_row_count(one);
-    for (size_t d = 0; d < tc_series_count(one); d++)
-        for (size_t r = 0; r < nr + 2; r++) {
-            tc_change a, b2;
-            assert_tc_ok(ctx, tc_series_get_change(one, d, r, &a));
-            assert_tc_ok(ctx, tc_series_get_change(two, d, r, &b2));
-            assert_memory_equal(&a, &b2, sizeof a); /* byte-identical whatever the jobs */
-            if (r < nr) {
-                tc_areas x, y;
-                assert_tc_ok(ctx, tc_series_get_areas(one, d, r, &x));
-                assert_tc_ok(ctx, tc_series_get_areas(two, d, r, &y));
-                assert_memory_equal(&x, &y, sizeof x);
-            }
-        }
+    assert_same_series(ctx, one, two); /* byte-identical whatever the jobs */
     check_equals_reports(ctx, rs, one, &o.report);
     print_message("# %zu dates, jobs 1 and 2 identical, equal to the report\n",
                   tc_series_count(one));
@@ -433,6 +561,7 @@ int main(void)
         cmocka_unit_test(test_series_synthetic_equals_report),
         cmocka_unit_test(test_series_front_line),
         cmocka_unit_test(test_series_layer_and_list_archives),
+        cmocka_unit_test(test_series_tiles_cached),
         cmocka_unit_test(test_series_real_equals_report_and_jobs),
     };
     return cmocka_run_group_tests_name("series", tests, syn_setup, syn_teardown);
