@@ -643,6 +643,16 @@ static GEOSGeometry *get_entry(GEOSContextHandle_t h, tc__rbuf *r)
 /* Cell indices the grid can hold (a bound on what a damaged file may claim). */
 static bool cell_ok(int64_t c) { return c > -(1 << 20) && c < (1 << 20); }
 
+/* Does g lie inside its cell (a hair's margin for the cut's rounding)? False for any
+ * coordinate outside, NaN included: what a cell holds never reaches beyond it. */
+static bool inside_cell(GEOSContextHandle_t h, const GEOSGeometry *g, const double box[4])
+{
+    const double eps = 1e-9;
+    double x0, y0, x1, y1;
+    return g && GEOSGeom_getExtent_r(h, g, &x0, &y0, &x1, &y1) && x0 >= box[0] - eps &&
+           y0 >= box[1] - eps && x1 <= box[2] + eps && y1 <= box[3] + eps;
+}
+
 tc_status tc__tiles_decode(tc_ctx *ctx, const unsigned char *p, size_t len, const char key[64],
                            tc__tiles **out)
 {
@@ -674,7 +684,7 @@ tc_status tc__tiles_decode(tc_ctx *ctx, const unsigned char *p, size_t len, cons
         t->land = t->whole ? tc__as_multi_take(ctx, tc__rect_polygon(ctx, t->box, CUT_DEG))
                            : get_entry(h, &r);
         ts->n++; /* freed with the set from here on */
-        ok = t->rect && t->land;
+        ok = t->rect && inside_cell(h, t->land, t->box);
         double *areas = ok ? malloc(nlf * sizeof *areas) : NULL;
         if (areas) /* (copied: the file's doubles need not be aligned for reading) */
             memcpy(areas, m2, nlf * sizeof *areas);
@@ -699,7 +709,7 @@ tc_status tc__tiles_decode(tc_ctx *ctx, const unsigned char *p, size_t len, cons
         c->part = c->rect ? get_entry(h, &r) : NULL;
         if (c->rect || c->part)
             ts->nsc++; /* freed with the set (a NULL member is skipped) */
-        ok = c->rect && c->part;
+        ok = c->rect && inside_cell(h, c->part, c->box);
     }
     if (!ok || r.pos != r.n) {
         tc__tiles_free(ctx, ts);

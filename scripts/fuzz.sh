@@ -23,7 +23,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 SECS=${1:-60}
 shift $(( $# > 0 ? 1 : 0 ))
-ALL=(layer snapshot date lookup wkt report report_geom cache)
+ALL=(layer snapshot date lookup wkt report report_geom cache tiles)
 TARGETS=("$@")
 [ ${#TARGETS[@]} -gt 0 ] || TARGETS=("${ALL[@]}")
 B=${BUILD_FUZZ:-build-fuzz}
@@ -36,9 +36,10 @@ fi
 
 # target -> corpus dir, max_len, extra options
 declare -A CORPUS=([layer]=geojson [snapshot]=geojson [report]=report [date]=date
-                   [lookup]=names [wkt]=wkt [report_geom]=geom [cache]=cache)
+                   [lookup]=names [wkt]=wkt [report_geom]=geom [cache]=cache
+                   [tiles]=tiles)
 declare -A MAXLEN=([layer]=4096 [snapshot]=4096 [report]=4096 [date]=256 [lookup]=512
-                   [wkt]=1024 [report_geom]=512 [cache]=8192)
+                   [wkt]=1024 [report_geom]=512 [cache]=8192 [tiles]=65536)
 declare -A EXTRA=([layer]="-dict=tests/fuzz/geojson.dict" [snapshot]="-dict=tests/fuzz/geojson.dict"
                   [report]="-dict=tests/fuzz/geojson.dict" [wkt]="-dict=tests/fuzz/wkt.dict")
 

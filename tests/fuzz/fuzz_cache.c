@@ -46,27 +46,12 @@ static tc_snapshot *snap;
 /* Remove the scratch directory at exit (libFuzzer exits through exit()). */
 static void cleanup(void)
 {
-    char path[600];
-    DIR *dh = opendir(cache_dir);
-    struct dirent *de;
-    while (dh && (de = readdir(dh)) != NULL) {
-        if (de->d_name[0] == '.')
-            continue;
-        snprintf(path, sizeof path, "%s/%s", cache_dir, de->d_name);
-        unlink(path);
-    }
-    if (dh)
-        closedir(dh);
-    rmdir(cache_dir);
+    fuzz_remove_dir(cache_dir);
     unlink(regions);
     rmdir(dir);
 }
 
-static void die(const char *what)
-{
-    fprintf(stderr, "fuzz_cache setup: %s\n", what);
-    exit(1);
-}
+static void die(const char *what) { fuzz_die("fuzz_cache", what); }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {

@@ -20,6 +20,8 @@
 #include <string.h>
 
 #include <cpl_conv.h>
+#include <cpl_string.h>
+#include <unistd.h>
 #include <cpl_vsi.h>
 
 #include <tclaims/tclaims.h>
@@ -84,6 +86,28 @@ static inline bool fuzz_vsimem(const char *path, const uint8_t *data, size_t siz
 }
 
 static inline void fuzz_vsimem_drop(const char *path) { VSIUnlink(path); }
+
+/* A target's set-up failed: say what, and stop (libFuzzer cannot run it). */
+static inline void fuzz_die(const char *target, const char *what)
+{
+    fprintf(stderr, "%s setup: %s\n", target, what);
+    exit(1);
+}
+
+/* Remove a scratch directory of plain files (targets call it at exit). */
+static inline void fuzz_remove_dir(const char *dir)
+{
+    char path[1024];
+    char **names = VSIReadDir(dir);
+    for (int i = 0; names && names[i]; i++) {
+        if (names[i][0] == '.')
+            continue;
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        unlink(path);
+    }
+    CSLDestroy(names);
+    rmdir(dir);
+}
 
 /* A NUL-terminated copy of the input (for the text entry points). */
 static inline char *fuzz_cstr(const uint8_t *data, size_t size)

@@ -8,6 +8,7 @@ committed; rerun after changing this script:  /usr/bin/python3 tests/fuzz/make_c
 written.) The cache seeds need a body printed by the fuzz target itself:
   TC_FUZZ_DUMP_CACHE=1 build-fuzz/tests/fuzz/fuzz_cache -runs=0 2>/dev/null >body.bin
   /usr/bin/python3 tests/fuzz/make_corpus.py --cache-body body.bin
+and the tiles seeds likewise (TC_FUZZ_DUMP_TILES=1 ... fuzz_tiles; --tiles-body body.bin).
 Files named regress_* that this script does not write are inputs the fuzzers found
 (docs/reliability.md): they are kept by hand, never regenerated.
 """
@@ -273,14 +274,22 @@ def geoms():
         write('geom', name, b)
 
 
+def valid_and_cuts(sub, body_path, cuts):
+    """The body as the seed 'valid', and cut short at each offset (negative: from the end;
+    -2: the middle). Returns the body."""
+    with open(body_path, 'rb') as f:
+        body = f.read()
+    write(sub, 'valid', body)
+    for cut in cuts:
+        at = len(body) // 2 if cut == -2 else cut if cut >= 0 else len(body) + cut
+        write(sub, 'cut_%05d' % at, body[:at])
+    return body
+
+
 def caches(body_path):
     """Seeds of fuzz_cache from the body of a real entry, which the target prints:
     TC_FUZZ_DUMP_CACHE=1 build-fuzz/tests/fuzz/fuzz_cache -runs=0 2>/dev/null >body.bin"""
-    with open(body_path, 'rb') as f:
-        body = f.read()
-    write('cache', 'valid', body)
-    for cut in (0, 4, 8, 40, len(body) // 2, len(body) - 19, len(body) - 1):
-        write('cache', 'cut_%05d' % cut, body[:cut])
+    body = valid_and_cuts('cache', body_path, (0, 4, 8, 40, -2, -19, -1))
     write('cache', 'count_huge', struct.pack('<I', 0xFFFFFFFF) + body[4:])
     write('cache', 'count_zero', struct.pack('<I', 0) + body[4:])
     write('cache', 'extra_byte', body + b'\0')
@@ -293,9 +302,24 @@ def caches(body_path):
     write('cache', 'regress_warning_count_huge', body[:at] + struct.pack('<I', 0xFFFFFFF0) + body[at + 4:])
 
 
+def tiles(body_path):
+    """Seeds of fuzz_tiles from the body of a real tiles file, which the target prints:
+    TC_FUZZ_DUMP_TILES=1 build-fuzz/tests/fuzz/fuzz_tiles -runs=0 2>/dev/null >body.bin"""
+    body = valid_and_cuts('tiles', body_path, (0, 8, 40, 72, -2, -8, -1))
+    n = struct.unpack('<Q', body[:8])[0]  # the number of cells comes first
+    write('tiles', 'cells_huge', struct.pack('<Q', 0xFFFFFFFFFFFF) + body[8:])
+    write('tiles', 'cells_fewer', struct.pack('<Q', max(n - 1, 0)) + body[8:])
+    write('tiles', 'cell_index_huge', body[:8] + struct.pack('<q', 1 << 40) + body[16:])
+    write('tiles', 'polygons_huge', body[:32] + struct.pack('<Q', 1 << 60) + body[40:])
+    write('tiles', 'extra_byte', body + b'\0')
+
+
 def main():
     if len(sys.argv) == 3 and sys.argv[1] == '--cache-body':
         caches(sys.argv[2])
+        return
+    if len(sys.argv) == 3 and sys.argv[1] == '--tiles-body':
+        tiles(sys.argv[2])
         return
     cases = handmade_geojson()
     real = real_geojson()
