@@ -49,6 +49,10 @@ int select_rows(tc_ctx *ctx, const tc_regionset *rs, const options *o, tc_report
 /* Atomic output: FILE to write to (stdout without --output), then out_close. */
 FILE *out_open(const options *o, char *tmp, size_t tmp_len);
 int out_close(const options *o, FILE *f, char *tmp);
+/* After a failure: close f (unless stdout) and remove the temporary file, if any. */
+void out_discard(FILE *f, char *tmp);
+/* Every warning of ctx on stderr, in order. */
+void print_warnings(tc_ctx *ctx);
 const char *km2(double m2, char *buf, size_t len);
 void json_str(FILE *f, const char *s);
 double pct(const tc_areas *a);

@@ -371,17 +371,13 @@ int cmd_series(int argc, char **argv, bool front)
         goto done;
     if (o.qa)
         write_qa(s, arch);
-    for (size_t i = 0; i < tc_ctx_warning_count(ctx); i++)
-        fprintf(stderr, "tclaims: warning: %s\n", tc_ctx_get_warning(ctx, i));
+    print_warnings(ctx);
     rc = 0;
     goto done;
 api_fail:
     rc = api_error(ctx, st);
 done:
-    if (out && out != stdout)
-        fclose(out);
-    if (tmp[0])
-        remove(tmp);
+    out_discard(out, tmp);
     free(idx);
     tc_series_free(s);
     tc_regionset_free(rs);

@@ -511,6 +511,21 @@ FILE *out_open(const options *o, char *tmp, size_t tmp_len)
     return f;
 }
 
+void out_discard(FILE *f, char *tmp)
+{
+    if (f && f != stdout)
+        fclose(f);
+    if (tmp[0])
+        remove(tmp);
+    tmp[0] = '\0';
+}
+
+void print_warnings(tc_ctx *ctx)
+{
+    for (size_t i = 0; i < tc_ctx_warning_count(ctx); i++)
+        fprintf(stderr, "tclaims: warning: %s\n", tc_ctx_get_warning(ctx, i));
+}
+
 int out_close(const options *o, FILE *f, char *tmp)
 {
     if (f == stdout) {
@@ -700,17 +715,13 @@ static int cmd_report(int argc, char **argv)
     if (rc)
         goto done;
     for (size_t k = 0; o.format != FMT_JSON && k < 2 && wctx[k]; k++)
-        for (size_t i = 0; i < tc_ctx_warning_count(wctx[k]); i++)
-            fprintf(stderr, "tclaims: warning: %s\n", tc_ctx_get_warning(wctx[k], i));
+        print_warnings(wctx[k]);
     rc = 0;
     goto done;
 api_fail:
     rc = api_error(ectx, st);
 done:
-    if (out && out != stdout)
-        fclose(out);
-    if (tmp[0])
-        remove(tmp);
+    out_discard(out, tmp);
     free(rows);
     free(idx);
     tc_report_free(rep);
