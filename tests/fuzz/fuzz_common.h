@@ -87,6 +87,38 @@ static inline bool fuzz_vsimem(const char *path, const uint8_t *data, size_t siz
 
 static inline void fuzz_vsimem_drop(const char *path) { VSIUnlink(path); }
 
+/* Region set, snapshot and report over every unit, from two files (e.g. in /vsimem),
+ * each status checked; what follows a failure stays NULL. Returns the last status. */
+static inline tc_status fuzz_open_report(tc_ctx *ctx, const char *rpath, const char *spath,
+                                         tc_regionset **rs, tc_snapshot **snap, tc_report **rep)
+{
+    *rs = NULL, *snap = NULL, *rep = NULL;
+    tc_status st = tc_regionset_open(ctx, rpath, NULL, rs);
+    fuzz_check_status(ctx, st, "tc_regionset_open");
+    if (st == TC_OK) {
+        st = tc_snapshot_open(ctx, spath, NULL, snap);
+        fuzz_check_status(ctx, st, "tc_snapshot_open");
+    }
+    if (st == TC_OK) {
+        tc_report_opts o = TC_REPORT_OPTS_INIT;
+        o.units = TC_UNITS_ALL;
+        st = tc_report_new(ctx, *rs, *snap, &o, rep);
+        fuzz_check_status(ctx, st, "tc_report_new");
+    }
+    return st;
+}
+
+/* Free what fuzz_open_report() made, and drop the two in-memory files. */
+static inline void fuzz_close_report(tc_regionset *rs, tc_snapshot *snap, tc_report *rep,
+                                     const char *rpath, const char *spath)
+{
+    tc_report_free(rep);
+    tc_snapshot_free(snap);
+    tc_regionset_free(rs);
+    VSIUnlink(rpath);
+    VSIUnlink(spath);
+}
+
 /* A target's set-up failed: say what, and stop (libFuzzer cannot run it). */
 static inline void fuzz_die(const char *target, const char *what)
 {

@@ -28,21 +28,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!fuzz_vsimem(rpath, data, rn) || !fuzz_vsimem(spath, s, sn))
         return 0;
 
-    tc_regionset *rs = NULL;
-    tc_snapshot *snap = NULL;
-    tc_report *rep = NULL;
-    tc_status st = tc_regionset_open(ctx, rpath, NULL, &rs);
-    fuzz_check_status(ctx, st, "tc_regionset_open");
-    if (st == TC_OK) {
-        st = tc_snapshot_open(ctx, spath, NULL, &snap);
-        fuzz_check_status(ctx, st, "tc_snapshot_open");
-    }
-    if (st == TC_OK) {
-        tc_report_opts o = TC_REPORT_OPTS_INIT;
-        o.units = TC_UNITS_ALL;
-        st = tc_report_new(ctx, rs, snap, &o, &rep);
-        fuzz_check_status(ctx, st, "tc_report_new");
-    }
+    tc_regionset *rs;
+    tc_snapshot *snap;
+    tc_report *rep;
+    tc_status st = fuzz_open_report(ctx, rpath, spath, &rs, &snap, &rep);
     if (st == TC_OK) {
         FUZZ_CHECK(tc_report_count(rep) == tc_regionset_count(rs), "rows");
         for (size_t i = 0; i < tc_report_count(rep); i++) {
@@ -59,10 +48,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         check_areas(&t, "country");
         FUZZ_CHECK(tc_report_get_outside_m2(rep, &out) == TC_OK && isfinite(out), "outside");
     }
-    tc_report_free(rep);
-    tc_snapshot_free(snap);
-    tc_regionset_free(rs);
-    fuzz_vsimem_drop(rpath);
-    fuzz_vsimem_drop(spath);
+    fuzz_close_report(rs, snap, rep, rpath, spath);
     return 0;
 }

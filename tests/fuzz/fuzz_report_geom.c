@@ -127,21 +127,10 @@ static void run(tc_ctx *ctx, const shapes *s, bool permute, result *res)
         abort();
     free(b.p);
 
-    tc_regionset *rs = NULL;
-    tc_snapshot *snap = NULL;
-    tc_report *rep = NULL;
-    tc_status st = tc_regionset_open(ctx, rpath, NULL, &rs);
-    fuzz_check_status(ctx, st, "tc_regionset_open");
-    if (st == TC_OK) {
-        st = tc_snapshot_open(ctx, spath, NULL, &snap);
-        fuzz_check_status(ctx, st, "tc_snapshot_open");
-    }
-    if (st == TC_OK) {
-        tc_report_opts o = TC_REPORT_OPTS_INIT;
-        o.units = TC_UNITS_ALL;
-        st = tc_report_new(ctx, rs, snap, &o, &rep);
-        fuzz_check_status(ctx, st, "tc_report_new");
-    }
+    tc_regionset *rs;
+    tc_snapshot *snap;
+    tc_report *rep;
+    tc_status st = fuzz_open_report(ctx, rpath, spath, &rs, &snap, &rep);
     res->st = st;
     if (st == TC_OK) {
         res->n = tc_report_count(rep);
@@ -152,11 +141,7 @@ static void run(tc_ctx *ctx, const shapes *s, bool permute, result *res)
             FUZZ_CHECK(tc_report_get_areas(rep, i, &res->a[i]) == TC_OK, "areas");
         }
     }
-    tc_report_free(rep);
-    tc_snapshot_free(snap);
-    tc_regionset_free(rs);
-    fuzz_vsimem_drop(rpath);
-    fuzz_vsimem_drop(spath);
+    fuzz_close_report(rs, snap, rep, rpath, spath);
 }
 
 static void check_row(const char *code, const tc_areas *a)
