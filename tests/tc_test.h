@@ -66,6 +66,22 @@ static inline const char *tc_test_data(const char *rel)
     return buf;
 }
 
+/* The shared data the real-data tests read: the boundary file, the land mask and the
+ * 2025-09-01 snapshot (missing data: as tc_test_data()). */
+typedef struct tc_test_real {
+    char units[4096], land[4096], snap[4096];
+} tc_test_real;
+
+static inline void tc_test_real_paths(tc_test_real *p)
+{
+    snprintf(p->units, sizeof p->units, "%s",
+             tc_test_data("boundaries/geoBoundaries-UKR-ADM1.geojson"));
+    snprintf(p->land, sizeof p->land, "%s",
+             tc_test_data("land/ne_10m_land_ukraine_region.geojson"));
+    snprintf(p->snap, sizeof p->snap, "%s",
+             tc_test_data("control/deepstate/deepstatemap_data_20250901.geojson"));
+}
+
 /* Write text to a file in the test's scratch directory; returns the path (static buffer
  * per call slot: up to 8 live paths). */
 static inline const char *tc_test_write(const char *name, const char *text)

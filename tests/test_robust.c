@@ -485,11 +485,9 @@ static const char *write_permuted(const char *file, const GEOSGeometry *g, doubl
 static void test_robust_real_snapshot_permuted(void **state)
 {
     tc_ctx *ctx = *state;
-    char units[4096], land[4096], snap[4096];
-    snprintf(units, sizeof units, "%s", tc_test_data("boundaries/geoBoundaries-UKR-ADM1.geojson"));
-    snprintf(land, sizeof land, "%s", tc_test_data("land/ne_10m_land_ukraine_region.geojson"));
-    snprintf(snap, sizeof snap, "%s",
-             tc_test_data("control/deepstate/deepstatemap_data_20250901.geojson"));
+    tc_test_real r;
+    tc_test_real_paths(&r);
+    const char *units = r.units, *land = r.land, *snap = r.snap;
     tc_regionset_opts ro = TC_REGIONSET_OPTS_INIT;
     ro.land_path = land;
     tc_regionset *rs = NULL;

@@ -520,12 +520,10 @@ static void test_series_tiles_cached(void **state)
 static void test_series_real_equals_report_and_jobs(void **state)
 {
     tc_ctx *ctx = *state;
-    const char *b = tc_test_data("boundaries/geoBoundaries-UKR-ADM1.geojson");
-    char boundaries[4096], land[4096], arch_dir[4096];
-    snprintf(boundaries, sizeof boundaries, "%s", b);
-    snprintf(land, sizeof land, "%s", tc_test_data("land/ne_10m_land_ukraine_region.geojson"));
-    snprintf(arch_dir, sizeof arch_dir, "%s",
-             tc_test_data("control/deepstate/deepstatemap_data_20250901.geojson"));
+    tc_test_real r;
+    tc_test_real_paths(&r);
+    const char *boundaries = r.units, *land = r.land;
+    char *arch_dir = r.snap;
     *strrchr(arch_dir, '/') = '\0';
     tc_regionset_opts ro = TC_REGIONSET_OPTS_INIT;
     ro.land_path = land;

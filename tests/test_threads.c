@@ -269,11 +269,9 @@ static void test_threads_cached_regionset(void **state)
 static void test_threads_real_data(void **state)
 {
     tc_ctx *ctx = *state;
-    char units[4096], land[4096], snap[4096];
-    snprintf(units, sizeof units, "%s", tc_test_data("boundaries/geoBoundaries-UKR-ADM1.geojson"));
-    snprintf(land, sizeof land, "%s", tc_test_data("land/ne_10m_land_ukraine_region.geojson"));
-    snprintf(snap, sizeof snap, "%s",
-             tc_test_data("control/deepstate/deepstatemap_data_20250901.geojson"));
+    tc_test_real r;
+    tc_test_real_paths(&r);
+    const char *units = r.units, *land = r.land, *snap = r.snap;
     tc_regionset_opts ro = TC_REGIONSET_OPTS_INIT;
     ro.land_path = land;
     tc_regionset *ref = NULL, *rs = NULL;
