@@ -82,6 +82,16 @@ static inline void tc_test_real_paths(tc_test_real *p)
              tc_test_data("control/deepstate/deepstatemap_data_20250901.geojson"));
 }
 
+/* The real region set: the boundary file clipped by the land mask, no cache. */
+static inline tc_regionset *tc_test_real_set(tc_ctx *ctx, const tc_test_real *p)
+{
+    tc_regionset_opts ro = TC_REGIONSET_OPTS_INIT;
+    ro.land_path = p->land;
+    tc_regionset *rs = NULL;
+    assert_tc_ok(ctx, tc_regionset_open(ctx, p->units, &ro, &rs));
+    return rs;
+}
+
 /* Write text to a file in the test's scratch directory; returns the path (static buffer
  * per call slot: up to 8 live paths). */
 static inline const char *tc_test_write(const char *name, const char *text)

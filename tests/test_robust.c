@@ -487,11 +487,8 @@ static void test_robust_real_snapshot_permuted(void **state)
     tc_ctx *ctx = *state;
     tc_test_real r;
     tc_test_real_paths(&r);
-    const char *units = r.units, *land = r.land, *snap = r.snap;
-    tc_regionset_opts ro = TC_REGIONSET_OPTS_INIT;
-    ro.land_path = land;
-    tc_regionset *rs = NULL;
-    assert_tc_ok(ctx, tc_regionset_open(ctx, units, &ro, &rs));
+    const char *snap = r.snap;
+    tc_regionset *rs = tc_test_real_set(ctx, &r);
     rows *want = calloc(1, sizeof *want), *got = calloc(1, sizeof *got);
     assert_non_null(want);
     assert_non_null(got);

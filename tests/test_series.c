@@ -522,14 +522,10 @@ static void test_series_real_equals_report_and_jobs(void **state)
     tc_ctx *ctx = *state;
     tc_test_real r;
     tc_test_real_paths(&r);
-    const char *boundaries = r.units, *land = r.land;
     char *arch_dir = r.snap;
     *strrchr(arch_dir, '/') = '\0';
-    tc_regionset_opts ro = TC_REGIONSET_OPTS_INIT;
-    ro.land_path = land;
-    tc_regionset *rs = NULL;
+    tc_regionset *rs = tc_test_real_set(ctx, &r);
     tc_archive *arch = NULL;
-    assert_tc_ok(ctx, tc_regionset_open(ctx, boundaries, &ro, &rs));
     assert_tc_ok(ctx, tc_archive_open(ctx, arch_dir, &arch));
     /* ten days around the reference date (four under valgrind, TC_TEST_SKIP_HEAVY: each
      * worker still cuts every touched unit into tiles and updates them) */

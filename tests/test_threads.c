@@ -271,13 +271,8 @@ static void test_threads_real_data(void **state)
     tc_ctx *ctx = *state;
     tc_test_real r;
     tc_test_real_paths(&r);
-    const char *units = r.units, *land = r.land, *snap = r.snap;
-    tc_regionset_opts ro = TC_REGIONSET_OPTS_INIT;
-    ro.land_path = land;
-    tc_regionset *ref = NULL, *rs = NULL;
-    assert_tc_ok(ctx, tc_regionset_open(ctx, units, &ro, &ref));
-    assert_tc_ok(ctx, tc_regionset_open(ctx, units, &ro, &rs));
-    check_parallel(ctx, units, snap, ref, rs);
+    tc_regionset *ref = tc_test_real_set(ctx, &r), *rs = tc_test_real_set(ctx, &r);
+    check_parallel(ctx, r.units, r.snap, ref, rs);
     tc_regionset_free(rs);
     tc_regionset_free(ref);
 }
