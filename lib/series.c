@@ -147,6 +147,8 @@ static tc_status select_dates(tc_ctx *ctx, const tc_archive *a, const tc_series_
 
 /* ---------------------------------------------------------------- workers */
 
+typedef struct worker worker;
+
 typedef struct shared {
     tc_series *s;
     const tc_regionset *rs;
@@ -154,16 +156,20 @@ typedef struct shared {
     const tc_series_opts *o;
     atomic_size_t done;
     atomic_int finished;
+    pthread_mutex_t lock; /* every worker's next, end and later_* */
+    worker *workers;
+    size_t n_workers;
 } shared;
 
-typedef struct worker {
+struct worker {
     shared *sh;
     const GEOSPreparedGeometry **pland; /* the units' land, prepared on first need (own ctx) */
-    size_t begin, end;
+    size_t next, end;                   /* the current range's unclaimed dates (lock) */
+    size_t later_begin, later_end;      /* its second block, until taken (lock) */
     tc_status st;
     char msg[TC__ERRMSG_LEN];
     bool inline_progress;
-} worker;
+};
 
 /* The changed parts of two snapshots, found without overlaying them whole (two nearly
  * identical 30,000-vertex polygons are the worst case of an overlay): the plane is split
@@ -460,65 +466,118 @@ static void copy_date(tc_series *s, size_t to, size_t from)
     s->outside[to] = s->outside[from];
 }
 
-static void *work(void *arg)
+/* ---------------------------------------------------------------- ranges */
+
+/* A worker's dates come in ranges: two blocks to start with, the k-th and the
+ * (2 jobs - 1 - k)-th of 2 jobs equal blocks (so that the early and late parts of an
+ * archive, where changes differ most in number, are shared out), then halves of what
+ * other workers have left, taken when its own are done (work stealing). A worker claims
+ * each date of its range under the lock; a thief takes the upper half of the largest
+ * unclaimed rest, when that is at least STEAL_MIN dates (a range that does not continue
+ * the worker's last date first computes the date before it, unreported: about one date
+ * of full work). Which worker computes a date never changes its figures (run_range()). */
+#define STEAL_MIN 16
+
+/* Claim date d of the worker's current range; false when the range ends before it (a
+ * thief may have shortened it). */
+static bool claim(worker *w, size_t d)
 {
-    worker *w = arg;
+    pthread_mutex_lock(&w->sh->lock);
+    bool ok = d < w->end;
+    if (ok)
+        w->next = d + 1;
+    pthread_mutex_unlock(&w->sh->lock);
+    return ok;
+}
+
+/* The worker's next range, from *b: its second block, else a stolen half; false: none. */
+static bool next_range(worker *w, size_t *b)
+{
+    shared *sh = w->sh;
+    pthread_mutex_lock(&sh->lock);
+    bool ok = false;
+    size_t e = 0;
+    if (w->later_end > w->later_begin) {
+        *b = w->later_begin, e = w->later_end;
+        w->later_begin = w->later_end = 0;
+        ok = true;
+    } else {
+        worker *v = NULL;
+        for (size_t k = 0; k < sh->n_workers; k++) {
+            worker *c = &sh->workers[k];
+            if (c != w && c->end > c->next && (!v || c->end - c->next > v->end - v->next))
+                v = c;
+        }
+        if (v && v->end - v->next >= STEAL_MIN) {
+            *b = v->next + (v->end - v->next) / 2, e = v->end;
+            v->end = *b;
+            ok = true;
+        }
+    }
+    if (ok)
+        w->next = *b, w->end = e;
+    pthread_mutex_unlock(&sh->lock);
+    return ok;
+}
+
+/* Dates from b on, as long as the worker's range lasts. *prevp, *curp: the worker's
+ * snapshots; *last: the last date it computed ((size_t)-1: none), whose state its memo
+ * and *prevp hold. */
+static tc_status run_range(worker *w, tc_ctx *ctx, tc__memo *memo, bool plain, size_t b,
+                           tc_snapshot **prevp, tc_snapshot **curp, size_t *last)
+{
     shared *sh = w->sh;
     tc_series *s = sh->s;
-    tc_ctx *ctx = NULL;
-    tc__memo *memo = NULL;
-    tc_snapshot *prev = NULL, *cur = NULL;
-    tc_status st = tc_ctx_new(&ctx);
-    if (st != TC_OK) {
-        w->st = st;
-        snprintf(w->msg, sizeof w->msg, "series: cannot create a worker context");
-        goto out;
-    }
-    const bool plain = sh->o->report.method == TC_METHOD_PLAIN;
-    w->pland = calloc(sh->rs->n ? sh->rs->n : 1, sizeof *w->pland);
-    if (!w->pland || (!plain && !(memo = tc__memo_new(ctx, sh->rs->n)))) {
-        st = tc__fail(ctx, TC_ERR_NOMEM, "series: out of memory");
-        goto out;
-    }
+    pthread_mutex_lock(&sh->lock);
+    bool empty = w->next >= w->end;
+    pthread_mutex_unlock(&sh->lock);
+    if (empty)
+        return TC_OK;
     /* Tiles (the default method, lib/tiles.c): changes come from the units' cells; the
-     * change finder only says which cells to look at. A worker starting mid-series first
-     * builds the tiles of the date before its first, unreported, so that every date's
-     * figures and changes are the same whichever worker computes them. */
+     * change finder only says which cells to look at. A range that does not continue the
+     * worker's last date first builds the tiles of the date before it, unreported, so
+     * that every date's figures and changes are the same whichever worker computes them. */
     const bool tiled = !plain && !sh->o->report.equal_area_check;
+    tc_status st = TC_OK;
     bool first_stored = false; /* the first date had the warm-up date's bytes: stored */
-    if (tiled && w->begin > 0) {
+    const bool continues = *last == b - 1 && b > 0; /* the memo and prev are at b - 1 */
+    if (!continues) {
+        tc_snapshot_free(*prevp);
+        *prevp = NULL;
+    }
+    if (tiled && b > 0 && !continues) {
         tc_report *rep = NULL;
-        st = tc_archive_open_snapshot(ctx, sh->arch, s->arch[w->begin - 1], &prev);
+        st = tc_archive_open_snapshot(ctx, sh->arch, s->arch[b - 1], prevp);
         if (st == TC_OK)
-            st = tc__report_compute(ctx, sh->rs, prev, &sh->o->report, memo, &rep);
-        if (st == TC_OK && s->unchanged[w->begin]) {
-            if ((st = store(s, w->begin, rep)) != TC_OK)
+            st = tc__report_compute(ctx, sh->rs, *prevp, &sh->o->report, memo, &rep);
+        if (st == TC_OK && s->unchanged[b]) {
+            if ((st = store(s, b, rep)) != TC_OK)
                 st = tc__fail(ctx, TC_ERR_INTERNAL, "series: report rows do not match");
             first_stored = st == TC_OK;
         }
         tc_report_free(rep);
     }
-    for (size_t d = w->begin; d < w->end && st == TC_OK; d++) {
-        bool reuse = !plain && (d > w->begin || first_stored) && s->unchanged[d];
+    for (size_t d = b; st == TC_OK && claim(w, d); d++) {
+        bool reuse = !plain && (d > b || first_stored) && s->unchanged[d];
         diff_parts parts = {NULL, NULL, 0, 0, {NULL, 0, 0, false}};
         bool have_parts = false;
         if (reuse) {
-            if (d > w->begin) /* (else stored by the warm-up) */
+            if (d > b) /* (else stored by the warm-up) */
                 copy_date(s, d, d - 1); /* the same bytes: the same figures */
         } else {
-            if ((st = tc_archive_open_snapshot(ctx, sh->arch, s->arch[d], &cur)) != TC_OK)
+            if ((st = tc_archive_open_snapshot(ctx, sh->arch, s->arch[d], curp)) != TC_OK)
                 break;
             if (!plain && d > 0 && !s->unchanged[d]) {
                 /* the changes first: units they leave alone keep their result */
-                if (!prev &&
-                    (st = tc_archive_open_snapshot(ctx, sh->arch, s->arch[d - 1], &prev)) != TC_OK)
+                if (!*prevp &&
+                    (st = tc_archive_open_snapshot(ctx, sh->arch, s->arch[d - 1], prevp)) != TC_OK)
                     break;
                 have_parts = true;
-                st = diff_changed(ctx, cur, prev, tiled, &parts);
+                st = diff_changed(ctx, *curp, *prevp, tiled, &parts);
                 /* a cell whose edge a change touches is changed too */
                 if (st == TC_OK && !tc__cellset_grow(&parts.cells))
                     st = tc__fail(ctx, TC_ERR_NOMEM, "series: out of memory");
-                if (st == TC_OK && (d > w->begin || tiled))
+                if (st == TC_OK && (d > b || tiled))
                     tc__memo_set_dirty(memo, &parts.cells);
                 if (st != TC_OK) {
                     changes_per_unit(ctx, w, d, &parts, st); /* frees the parts */
@@ -526,7 +585,7 @@ static void *work(void *arg)
                 }
             }
             tc_report *rep = NULL;
-            st = tc__report_compute(ctx, sh->rs, cur, &sh->o->report, memo, &rep);
+            st = tc__report_compute(ctx, sh->rs, *curp, &sh->o->report, memo, &rep);
             if (st == TC_OK && (st = store(s, d, rep)) != TC_OK)
                 st = tc__fail(ctx, TC_ERR_INTERNAL, "series: report rows do not match");
             tc_report_free(rep);
@@ -544,23 +603,50 @@ static void *work(void *arg)
         } else if (st != TC_OK) {
             break;
         } else if (d > 0 && (plain || !s->unchanged[d])) {
-            if (!prev &&
-                (st = tc_archive_open_snapshot(ctx, sh->arch, s->arch[d - 1], &prev)) != TC_OK)
+            if (!*prevp &&
+                (st = tc_archive_open_snapshot(ctx, sh->arch, s->arch[d - 1], prevp)) != TC_OK)
                 break;
-            if ((st = changes(ctx, w, d, cur, prev)) != TC_OK)
+            if ((st = changes(ctx, w, d, *curp, *prevp)) != TC_OK)
                 break;
         } else if (d > 0) {
             st = changes(ctx, w, d, NULL, NULL);
         }
-        if (cur) {
-            tc_snapshot_free(prev);
-            prev = cur;
-            cur = NULL;
+        if (*curp) {
+            tc_snapshot_free(*prevp);
+            *prevp = *curp;
+            *curp = NULL;
         }
+        *last = d;
         atomic_fetch_add(&sh->done, 1);
         if (w->inline_progress && sh->o->progress)
             sh->o->progress(atomic_load(&sh->done), s->n_dates, sh->o->progress_user);
     }
+    return st;
+}
+
+static void *work(void *arg)
+{
+    worker *w = arg;
+    shared *sh = w->sh;
+    tc_ctx *ctx = NULL;
+    tc__memo *memo = NULL;
+    tc_snapshot *prev = NULL, *cur = NULL;
+    tc_status st = tc_ctx_new(&ctx);
+    if (st != TC_OK) {
+        w->st = st;
+        snprintf(w->msg, sizeof w->msg, "series: cannot create a worker context");
+        goto out;
+    }
+    const bool plain = sh->o->report.method == TC_METHOD_PLAIN;
+    w->pland = calloc(sh->rs->n ? sh->rs->n : 1, sizeof *w->pland);
+    if (!w->pland || (!plain && !(memo = tc__memo_new(ctx, sh->rs->n)))) {
+        st = tc__fail(ctx, TC_ERR_NOMEM, "series: out of memory");
+        goto out;
+    }
+    size_t last = (size_t)-1, b = w->next;
+    do
+        st = run_range(w, ctx, memo, plain, b, &prev, &cur, &last);
+    while (st == TC_OK && next_range(w, &b));
     if (st != TC_OK)
         snprintf(w->msg, sizeof w->msg, "%s", tc_ctx_errmsg(ctx));
 out:
@@ -646,7 +732,7 @@ tc_status tc_series_new(tc_ctx *ctx, const tc_regionset *rs, const tc_archive *a
         return st;
     }
 
-    /* contiguous chunks, so that each worker's memo sees consecutive dates */
+    /* ranges of consecutive dates, so that each worker's memo sees consecutive dates */
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     size_t jobs = o->jobs ? o->jobs : (size_t)(cpus > 0 ? cpus : 1);
     if (jobs > s->n_dates)
@@ -658,16 +744,21 @@ tc_status tc_series_new(tc_ctx *ctx, const tc_regionset *rs, const tc_archive *a
     atomic_init(&sh.finished, 0);
     worker *w = calloc(jobs, sizeof *w);
     pthread_t *tid = calloc(jobs, sizeof *tid);
-    if (!w || !tid) {
+    if (!w || !tid || pthread_mutex_init(&sh.lock, NULL) != 0) {
         free(w);
         free(tid);
         tc_series_free(s);
         return tc__fail(ctx, TC_ERR_NOMEM, "series: out of memory");
     }
+    sh.workers = w;
+    sh.n_workers = jobs;
+    const size_t nb = 2 * jobs, n = s->n_dates; /* blocks k and nb - 1 - k (next_range) */
     for (size_t k = 0; k < jobs; k++) {
         w[k].sh = &sh;
-        w[k].begin = s->n_dates * k / jobs;
-        w[k].end = s->n_dates * (k + 1) / jobs;
+        w[k].next = n * k / nb;
+        w[k].end = n * (k + 1) / nb;
+        w[k].later_begin = n * (nb - 1 - k) / nb;
+        w[k].later_end = n * (nb - k) / nb;
         w[k].inline_progress = jobs == 1;
     }
     size_t started = 0;
@@ -695,6 +786,7 @@ tc_status tc_series_new(tc_ctx *ctx, const tc_regionset *rs, const tc_archive *a
     for (size_t k = 0; k < jobs && st == TC_OK; k++)
         if (w[k].st != TC_OK)
             st = tc__fail(ctx, w[k].st, "%s", w[k].msg);
+    pthread_mutex_destroy(&sh.lock);
     free(w);
     free(tid);
     if (st != TC_OK) {
