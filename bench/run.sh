@@ -48,6 +48,10 @@ fi
 if [ "$what" = all ] || [ "$what" = series ]; then
     echo "## full archive ($(ls "$ARCH" | wc -l) snapshots x claim units, outside, changes; front: plus the front line)"
     "$CLI" report --date 2025-09-01 --cache-dir "$TMP/cache" >/dev/null  # warm the region cache
+    # a week, first with the tiles cut (and written beside the region cache), then read back
+    measure series_week_cutting_tiles "$CLI" series --quiet --from 2025-08-25 --to 2025-08-31 --cache-dir "$TMP/cache" --output "$TMP/week1.csv"
+    measure series_week_cached_tiles "$CLI" series --quiet --from 2025-08-25 --to 2025-08-31 --cache-dir "$TMP/cache" --output "$TMP/week2.csv"
+    cmp -s "$TMP/week1.csv" "$TMP/week2.csv" && echo "  a week, tiles cut and tiles read: byte-identical" || echo "  a week, tiles cut and tiles read: DIFFER"
     measure gdal_parse_files "$BUILD/bench/parse_all" "$ARCH"
     measure gdal_parse_only "$BUILD/bench/parse_all" --text "$ARCH"  # the faster way: the baseline
     measure series_fast_jobs1 "$CLI" series --quiet --jobs 1 --cache-dir "$TMP/cache" --output "$TMP/fast1.csv"
@@ -66,6 +70,7 @@ if [ "$what" = all ] || [ "$what" = series ]; then
         cmp -s "$TMP/front1.csv" "$TMP/frontp.csv" && echo "  front, fast and plain CSV: byte-identical" ||
             echo "  front, fast and plain CSV: $(diff "$TMP/front1.csv" "$TMP/frontp.csv" | grep -c '^<') of $(wc -l <"$TMP/front1.csv") lines differ"
     fi
+    ratio "a week: tiles cut / tiles read" series_week_cutting_tiles series_week_cached_tiles
     ratio "series: plain jobs 1 / fast jobs 1 (must >= 5, goal 15)" series_plain_jobs1 series_fast_jobs1
     ratio "series: plain jobs 1 / fast jobs 2" series_plain_jobs1 series_fast_jobs2
     if [ -f "$TMP/front_plain_jobs1.s" ]; then
