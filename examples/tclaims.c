@@ -640,7 +640,10 @@ static int cmd_report(int argc, char **argv)
     if (!threaded)
         sj.ctx = ctx;
     st = open_regionset(ctx, &o, &in, &rs);
-    if (st == TC_OK && threaded) /* meanwhile: the claimed units every report computes */
+    /* meanwhile, from the cache: the claimed units every report computes (a set just
+     * built took longer than the snapshot: nothing to overlap, and the report's own
+     * preparation builds all strips it needs in one go, with one cache write) */
+    if (st == TC_OK && threaded && tc_regionset_from_cache(rs))
         st = prepare_claim(ctx, rs, o.jobs);
     if (threaded)
         pthread_join(tid, NULL);
