@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* ---------------------------------------------------------------- byte buffers */
@@ -287,4 +289,23 @@ unsigned char *tc__cache_read_file(const char *path, size_t *len, bool *damaged)
     }
     *len = n - 32;
     return data;
+}
+
+bool tc__mkdir_p(const char *dir)
+{
+    size_t n = strlen(dir);
+    char *p = malloc(n + 1);
+    if (!p)
+        return false;
+    memcpy(p, dir, n + 1);
+    bool ok = true;
+    for (size_t i = 1; ok && i <= n; i++) /* each parent first, then dir itself */
+        if (p[i] == '/' || p[i] == '\0') {
+            char c = p[i];
+            p[i] = '\0';
+            ok = mkdir(p, 0777) == 0 || errno == EEXIST;
+            p[i] = c;
+        }
+    free(p);
+    return ok;
 }

@@ -687,7 +687,7 @@ static void cache_key(const tc_regionset *rs, const tc_regionset_opts *o, char h
 static void cache_write(tc_ctx *ctx, const tc_regionset *rs)
 {
     tc__lazy *z = rs->lazy;
-    if (mkdir(z->cache_dir, 0777) != 0 && errno != EEXIST) {
+    if (!tc__mkdir_p(z->cache_dir)) {
         tc__warn(ctx, "cache '%s' not written: %s", z->cache_dir, strerror(errno));
         z->dirty = false;
         return;

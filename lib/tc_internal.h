@@ -120,6 +120,9 @@ bool tc__cache_write_file(const char *path, const tc__wbuf *b);
 /* Read a file written by tc__cache_write_file(): its bytes without the digest (malloc'd),
  * or NULL when absent, unreadable or damaged (*damaged: a digest that does not match). */
 unsigned char *tc__cache_read_file(const char *path, size_t *len, bool *damaged);
+/* Create dir and any missing parent (mode 0777 before the umask); false (errno set) when
+ * one could not be made. */
+bool tc__mkdir_p(const char *dir);
 
 /* ---- geometry (geom.c) ---- */
 

@@ -289,6 +289,28 @@ static void test_regionset_prepare_first(void **state)
     free_all(r, 3, sets, 2, fx.s1, NULL);
 }
 
+/* A cache directory whose parents do not exist yet (a fresh machine's ~/.cache/tclaims)
+ * is created with them, and serves the next open. */
+static void test_regionset_cache_dir_created(void **state)
+{
+    tc_ctx *ctx = *state;
+    char dir[4200], cmd[4300];
+    const char *top = cache_dir("rs_nested");
+    snprintf(cmd, sizeof cmd, "rm -rf '%s/not'", top); /* (left by an earlier run) */
+    assert_int_equal(system(cmd), 0);
+    snprintf(dir, sizeof dir, "%s/not/yet/there", top);
+    tc_ctx_clear_warnings(ctx);
+    tc_regionset *cold = open_set(ctx, units_file(), land_file(), dir, 1);
+    assert_false(tc_regionset_from_cache(cold));
+    assert_int_equal(tc_ctx_warning_count(ctx), 0); /* no "cache not written" */
+    char file[8192];
+    assert_true(cache_file(dir, file, sizeof file) > 0);
+    tc_regionset *warm = open_set(ctx, units_file(), land_file(), dir, 1);
+    assert_true(tc_regionset_from_cache(warm));
+    tc_regionset_free(warm);
+    tc_regionset_free(cold);
+}
+
 static void put_digest(unsigned char *data, size_t n)
 {
     unsigned int len = 0;
@@ -485,6 +507,7 @@ int main(void)
     struct CMUnitTest tests[] = {
         cmocka_unit_test(test_regionset_lazy_same_numbers),
         cmocka_unit_test(test_regionset_prepare_first),
+        cmocka_unit_test(test_regionset_cache_dir_created),
         cmocka_unit_test(test_regionset_damaged_entry_rebuilt),
         cmocka_unit_test(test_regionset_jobs_same_result),
         cmocka_unit_test(test_regionset_opts_version1),
