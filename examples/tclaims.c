@@ -47,7 +47,7 @@ static void usage(FILE *f)
         "  --region NAME|CODE   report this unit (repeatable, or comma-separated);\n"
         "                       e.g. UA-14, donetsk, lugansk, Zaporozhye, kharkiv\n"
         "  --units claim|all    the six claimed units (default) or every unit\n"
-        "  --sliver-width M     gap pieces narrower than M metres are slivers [1000]\n"
+        "  --sliver-width M     gap pieces narrower than M metres are slivers [1500]\n"
         "  --check-equal-area   recompute every area in an equal-area projection and\n"
         "                       report the largest relative disagreement\n"
         "  --method fast|plain  plain: the straightforward reference (both overlays\n"

@@ -66,8 +66,9 @@ typedef struct tc_report_opts {
 } tc_report_opts;
 
 #define TC_REPORT_OPTS_VERSION 1
-/** Default sliver width: 1000 m (see docs/method.md for how it was chosen). */
-#define TC_DEFAULT_SLIVER_WIDTH_M 1000.0
+/** Default sliver width: 1500 m (see docs/method.md for how it was chosen; 1000 m
+ *  before 0.3). */
+#define TC_DEFAULT_SLIVER_WIDTH_M 1500.0
 /** Default contact tolerance: 50 m. */
 #define TC_DEFAULT_CONNECT_TOL_M 50.0
 #define TC_REPORT_OPTS_INIT                                                     \
@@ -100,7 +101,7 @@ typedef struct tc_report tc_report;
  *
  * @param[in]  rs   prepared units; not modified (may be shared across threads)
  * @param[in]  snap controlled territory; not modified
- * @param[in]  opts NULL for the defaults (claim units, 1000 m, 50 m, no check)
+ * @param[in]  opts NULL for the defaults (claim units, 1500 m, 50 m, no check)
  * @param[out] out  owned; free with tc_report_free()
  * @return TC_OK, TC_ERR_INVALID_ARG (NULL, bad option, index out of range),
  *         TC_ERR_NOT_FOUND (TC_UNITS_CLAIM and a claimed unit missing from the
