@@ -329,7 +329,17 @@ GEOSGeometry *tc__geom_make_valid(tc_ctx *ctx, const GEOSGeometry *g, const char
     if (params && pruned) {
         GEOSMakeValidParams_setMethod_r(h, params, GEOS_MAKE_VALID_STRUCTURE);
         GEOSMakeValidParams_setKeepCollapsed_r(h, params, 0);
-        fixed = GEOSMakeValidWithParams_r(h, pruned, params);
+        /* GEOS 3.11's structure method can fail ("unable to assign hole to a shell") on
+         * one order of the rings' vertices and not on another (found by fuzz_report_geom):
+         * the rings in GEOS's normal form first, so that the same shape is repaired the
+         * same way however it was written; as written when that fails */
+        GEOSGeometry *norm = GEOSGeom_clone_r(h, pruned);
+        if (norm && GEOSNormalize_r(h, norm) == 0)
+            fixed = GEOSMakeValidWithParams_r(h, norm, params);
+        if (norm)
+            GEOSGeom_destroy_r(h, norm);
+        if (!fixed)
+            fixed = GEOSMakeValidWithParams_r(h, pruned, params);
     }
     if (params)
         GEOSMakeValidParams_destroy_r(h, params);
