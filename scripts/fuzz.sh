@@ -18,7 +18,9 @@
 # timed run) and then "fuzz: N passed, N failed"; exits non-zero if a target failed.
 #
 # Environment: BUILD_FUZZ (default build-fuzz), FUZZ_CC (default clang-14, else clang),
-# FUZZ_RSS_MB (default 2048), FUZZ_LOG_DIR (default $BUILD_FUZZ/fuzz-logs).
+# FUZZ_RSS_MB (default 2048), FUZZ_LOG_DIR (default $BUILD_FUZZ/fuzz-logs), FUZZ_SEED
+# (libFuzzer's -seed: the same mutations every run, as CI wants; unset: a random seed, to
+# find new inputs).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 SECS=${1:-60}
@@ -66,7 +68,7 @@ for t in "${TARGETS[@]}"; do
     start=$(date +%s)
     # first corpus dir receives new inputs; the seeds are only read
     ASAN_OPTIONS=detect_leaks=0 "$exe" "$work" "tests/fuzz/corpus/${CORPUS[$t]}" \
-        -max_total_time="$SECS" -max_len="${MAXLEN[$t]}" -timeout=20 \
+        -max_total_time="$SECS" -max_len="${MAXLEN[$t]}" -timeout=20 ${FUZZ_SEED:+-seed=$FUZZ_SEED} \
         -rss_limit_mb="${FUZZ_RSS_MB:-2048}" -detect_leaks=0 -print_final_stats=1 \
         -artifact_prefix="$B/fuzz-artifacts/$t-" ${EXTRA[$t]:-} >"$log" 2>&1
     rc=$?
