@@ -340,6 +340,10 @@ GEOSGeometry *tc__geom_make_valid(tc_ctx *ctx, const GEOSGeometry *g, const char
             GEOSGeom_destroy_r(h, norm);
         if (!fixed)
             fixed = GEOSMakeValidWithParams_r(h, pruned, params);
+        if (!fixed) { /* both refused: the linework method (faces of the noded rings) */
+            GEOSMakeValidParams_setMethod_r(h, params, GEOS_MAKE_VALID_LINEWORK);
+            fixed = GEOSMakeValidWithParams_r(h, pruned, params);
+        }
     }
     if (params)
         GEOSMakeValidParams_destroy_r(h, params);
