@@ -19,6 +19,7 @@ enum format { FMT_TABLE, FMT_CSV, FMT_JSON };
 typedef struct options {
     const char *data_dir, *regions, *land, *control, *date, *output, *cache_dir;
     const char *code_field, *name_field, *region_names[MAX_REGIONS];
+    const char *regions_layer, *land_layer, *control_layer; /* NULL: the first layer */
     size_t n_region_names;
     bool no_land, no_cache, all_units, check_ea;
     double sliver_width_m;
@@ -43,6 +44,11 @@ int parse_args(int argc, char **argv, options *o);
 /* Resolve the input paths; returns the data directory. */
 const char *resolve_inputs(const options *o, inputs *in);
 tc_status open_regionset(tc_ctx *ctx, const options *o, const inputs *in, tc_regionset **rs);
+/* The snapshot archive: --archive (a directory, or a layer with --date-field and --layer),
+ * else DATA_DIR/control/deepstate. */
+tc_status open_archive(tc_ctx *ctx, const options *o, const char *data_dir, tc_archive **arch);
+/* s for people to read: a connection string's password=VALUE shown as password=*** */
+const char *shown_source(const char *s, char *buf, size_t len);
 /* Apply --region / --units to report options; idx is owned by the caller (free()). */
 int select_rows(tc_ctx *ctx, const tc_regionset *rs, const options *o, tc_report_opts *po,
                 size_t **idx);
@@ -55,6 +61,8 @@ void out_discard(FILE *f, char *tmp);
 void print_warnings(tc_ctx *ctx);
 const char *km2(double m2, char *buf, size_t len);
 void json_str(FILE *f, const char *s);
+/* a checksum as a JSON string, or null when empty (a source that is not a file) */
+void json_sha(FILE *f, const char *hex);
 double pct(const tc_areas *a);
 int cmd_series(int argc, char **argv, bool front);
 

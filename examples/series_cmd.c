@@ -130,13 +130,14 @@ static void json_change(FILE *f, const tc_change *c)
 static void write_json(FILE *f, const tc_series *s, const tc_regionset *rs, const inputs *in,
                        const char *archive, double sliver_m)
 {
+    char shown[PATH_LEN];
     size_t nr = tc_series_row_count(s);
     fputs("{\n  \"series\": [\n", f);
     for (size_t d = 0; d < tc_series_count(s); d++) {
         char date[11];
         tc_date_format(tc_series_get_date(s, d), date);
         fprintf(f, "    {\"date\": \"%s\", \"snapshot\": ", date);
-        json_str(f, tc_series_get_path(s, d));
+        json_str(f, shown_source(tc_series_get_path(s, d), shown, sizeof shown));
         fputs(", \"units\": [", f);
         tc_areas a;
         tc_change c;
@@ -166,18 +167,18 @@ static void write_json(FILE *f, const tc_series *s, const tc_regionset *rs, cons
         fprintf(f, "}}%s\n", d + 1 < tc_series_count(s) ? "," : "");
     }
     fputs("  ],\n  \"provenance\": {\"regions\": ", f);
-    json_str(f, in->regions);
+    json_str(f, shown_source(in->regions, shown, sizeof shown));
     fputs(", \"regions_sha256\": ", f);
-    json_str(f, tc_regionset_get_sha256(rs, 0));
+    json_sha(f, tc_regionset_get_sha256(rs, 0));
     fputs(", \"land\": ", f);
     if (tc_regionset_has_land(rs)) {
-        json_str(f, in->land);
+        json_str(f, shown_source(in->land, shown, sizeof shown));
         fputs(", \"land_sha256\": ", f);
-        json_str(f, tc_regionset_get_sha256(rs, 1));
+        json_sha(f, tc_regionset_get_sha256(rs, 1));
     } else
         fputs("null, \"land_sha256\": null", f);
     fputs(", \"archive\": ", f);
-    json_str(f, archive);
+    json_str(f, shown_source(archive, shown, sizeof shown));
     fprintf(f, ",\n    \"area_method\": \"geodesic polygon area on the WGS84 ellipsoid (PROJ "
                "geod_*)\", \"land_mode\": \"%s\", \"sliver_width_m\": %.1f,\n",
             tc_regionset_has_land(rs) ? "land" : "as-drawn", sliver_m);
@@ -332,14 +333,8 @@ int cmd_series(int argc, char **argv, bool front)
         rc = usage_error("--from %s is after --to %s", o.from, o.to);
         goto done;
     }
-    if (o.date_field) {
-        tc_open_opts lo = TC_OPEN_OPTS_INIT;
-        lo.layer_name = o.layer;
-        if ((st = tc_archive_open_layer(ctx, archive, &lo, o.date_field, &arch)) != TC_OK)
-            goto api_fail;
-    } else if ((st = tc_archive_open(ctx, archive, &arch)) != TC_OK) {
+    if ((st = open_archive(ctx, &o, dir, &arch)) != TC_OK)
         goto api_fail;
-    }
     if ((st = open_regionset(ctx, &o, &in, &rs)) != TC_OK)
         goto api_fail;
     if ((rc = select_rows(ctx, rs, &o, &so.report, &idx)) != 0)

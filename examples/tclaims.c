@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -33,16 +34,19 @@ static void usage(FILE *f)
         "\n"
         "Inputs (default data dir: $TCLAIMS_DATA_DIR, else " TC_DEFAULT_DATA_DIR "):\n"
         "  --data-dir DIR       reference data directory\n"
-        "  --regions SRC        boundary source (any GDAL vector source)\n"
+        "  --regions SRC        boundary source (any GDAL vector source: a file, or a\n"
+        "                       database such as \"PG:dbname=gis\")\n"
         "                       [DIR/boundaries/geoBoundaries-UKR-ADM1.geojson]\n"
+        "  --regions-layer NAME, --land-layer NAME, --control-layer NAME\n"
+        "                       layer (table) of that source to read [the first]\n"
         "  --code-field NAME    field holding ISO 3166-2 codes [auto-detected]\n"
         "  --name-field NAME    field holding unit names [auto-detected]\n"
         "  --land SRC           land mask [DIR/land/ne_10m_land_ukraine_region.geojson]\n"
         "  --no-land            report areas as drawn (coastal units include sea)\n"
         "  --control SRC        snapshot of controlled territory (any GDAL vector source)\n"
-        "  --date YYYY-MM-DD    snapshot of that day from DIR/control/deepstate, else the\n"
-        "                       latest earlier one (the date used is reported)\n"
-        "                       [default: the latest snapshot]\n"
+        "  --date YYYY-MM-DD    snapshot of that day from the archive (--archive, below;\n"
+        "                       default DIR/control/deepstate), else the latest earlier\n"
+        "                       one (the date used is reported) [default: the latest]\n"
         "Selection and method:\n"
         "  --region NAME|CODE   report this unit (repeatable, or comma-separated);\n"
         "                       e.g. UA-14, donetsk, lugansk, Zaporozhye, kharkiv\n"
@@ -55,11 +59,13 @@ static void usage(FILE *f)
         "  --cache-dir DIR      prepared-region cache [$XDG_CACHE_HOME/tclaims or\n"
         "                       ~/.cache/tclaims]\n"
         "  --no-cache           neither read nor write the cache\n"
-        "Series and front (default: every snapshot of DIR/control/deepstate):\n"
+        "Archive (report: picks its --date there; series and front: every snapshot):\n"
         "  --archive DIR        directory of dated snapshot files (name_YYYYMMDD.ext)\n"
+        "                       [DIR/control/deepstate]\n"
         "  --archive SRC --date-field NAME [--layer NAME]\n"
         "                       one layer (GeoPackage, PostGIS...) whose date field\n"
         "                       splits it into snapshots\n"
+        "Series and front:\n"
         "  --from YYYY-MM-DD    first date      --to YYYY-MM-DD   last date\n"
         "  --every N            a snapshot, then the next at least N days later\n"
         "  --weekly             = --every 7     --monthly  the first snapshot of each month\n"
@@ -157,6 +163,9 @@ int parse_args(int argc, char **argv, options *o)
         else if (!strcmp(a, "--archive")) { VALUE(); o->archive = v; }
         else if (!strcmp(a, "--date-field")) { VALUE(); o->date_field = v; }
         else if (!strcmp(a, "--layer")) { VALUE(); o->layer = v; }
+        else if (!strcmp(a, "--regions-layer")) { VALUE(); o->regions_layer = v; }
+        else if (!strcmp(a, "--land-layer")) { VALUE(); o->land_layer = v; }
+        else if (!strcmp(a, "--control-layer")) { VALUE(); o->control_layer = v; }
         else if (!strcmp(a, "--weekly")) o->every_days = 7;
         else if (!strcmp(a, "--monthly")) o->monthly = true;
         else if (!strcmp(a, "--quiet")) o->quiet = true;
@@ -190,8 +199,16 @@ int parse_args(int argc, char **argv, options *o)
     bool report = !strcmp(argv[1], "report");
     if (o->date_field && !o->archive)
         return usage_error("--date-field needs --archive SRC");
-    if (report && (o->from || o->to || o->archive || o->every_days || o->monthly || o->qa))
-        return usage_error("--from, --to, --archive, --every, --weekly, --monthly and --qa "
+    if (o->layer && !o->date_field)
+        return usage_error("--layer needs --archive SRC --date-field NAME");
+    if (o->control && o->archive)
+        return usage_error("--control and --archive exclude each other");
+    if (o->control_layer && !o->control)
+        return usage_error("--control-layer needs --control SRC");
+    if (o->land_layer && o->no_land)
+        return usage_error("--land-layer and --no-land exclude each other");
+    if (report && (o->from || o->to || o->every_days || o->monthly || o->qa))
+        return usage_error("--from, --to, --every, --weekly, --monthly and --qa "
                            "belong to 'series' and 'front'");
     if (!report && (o->control || o->date || o->check_ea))
         return usage_error("--control, --date and --check-equal-area belong to 'report'");
@@ -244,6 +261,15 @@ const char *km2(double m2, char *buf, size_t len)
     }
     snprintf(buf + o, len - o, "%s", dot);
     return buf;
+}
+
+/* a checksum, or null for a source that is not a file (a database) */
+void json_sha(FILE *f, const char *hex)
+{
+    if (hex && *hex)
+        json_str(f, hex);
+    else
+        fputs("null", f);
 }
 
 void json_str(FILE *f, const char *s)
@@ -302,9 +328,10 @@ static void write_table(FILE *f, const row *rows, size_t n, const row *total, do
                         const tc_areas *country, const inputs *in, bool land, double sliver_m,
                         const double *ea)
 {
+    char shown[PATH_LEN];
     char b[8][32];
     fprintf(f, "Territorial control on %s (snapshot %s)\n", in->control_date,
-            in->control);
+            shown_source(in->control, shown, sizeof shown));
     if (in->requested_date[0] && strcmp(in->requested_date, in->control_date) != 0)
         fprintf(f, "No snapshot for %s: the latest earlier one (%s) is used.\n",
                 in->requested_date, in->control_date);
@@ -354,6 +381,7 @@ static void write_json(FILE *f, tc_ctx *const ctx[2], const row *rows, size_t n,
                        const tc_regionset *rs, const char *control_sha, double sliver_m,
                        const double *ea)
 {
+    char shown[PATH_LEN];
     bool land = tc_regionset_has_land(rs);
     fputs("{\n  \"units\": [\n", f);
     for (size_t i = 0; i < n; i++) {
@@ -382,20 +410,20 @@ static void write_json(FILE *f, tc_ctx *const ctx[2], const row *rows, size_t n,
     else
         fputs("null", f);
     fputs(",\n    \"inputs\": [\n      {\"role\": \"regions\", \"path\": ", f);
-    json_str(f, in->regions);
+    json_str(f, shown_source(in->regions, shown, sizeof shown));
     fputs(", \"sha256\": ", f);
-    json_str(f, tc_regionset_get_sha256(rs, 0));
+    json_sha(f, tc_regionset_get_sha256(rs, 0));
     fputs("},\n      {\"role\": \"land\", \"path\": ", f);
     if (land) {
-        json_str(f, in->land);
+        json_str(f, shown_source(in->land, shown, sizeof shown));
         fputs(", \"sha256\": ", f);
-        json_str(f, tc_regionset_get_sha256(rs, 1));
+        json_sha(f, tc_regionset_get_sha256(rs, 1));
     } else
         fputs("null, \"sha256\": null", f);
     fputs("},\n      {\"role\": \"control\", \"path\": ", f);
-    json_str(f, in->control);
+    json_str(f, shown_source(in->control, shown, sizeof shown));
     fputs(", \"sha256\": ", f);
-    json_str(f, control_sha);
+    json_sha(f, control_sha);
     fputs("}\n    ],\n", f);
     fprintf(f, "    \"area_method\": \"geodesic polygon area on the WGS84 ellipsoid (PROJ geod_*), "
                "edges densified to 0.002 deg (boundaries, land mask) and 0.01 deg (snapshots)\",\n");
@@ -408,9 +436,9 @@ static void write_json(FILE *f, tc_ctx *const ctx[2], const row *rows, size_t n,
     fputs(",\n    \"engines\": ", f);
     json_str(f, tc_engine_versions());
     fputs(",\n    \"warnings\": [", f);
-    for (size_t k = 0, shown = 0; k < 2 && ctx[k]; k++) /* in the order they were given */
+    for (size_t k = 0, listed = 0; k < 2 && ctx[k]; k++) /* in the order they were given */
         for (size_t i = 0; i < tc_ctx_warning_count(ctx[k]); i++) {
-            fputs(shown++ ? ", " : "", f);
+            fputs(listed++ ? ", " : "", f);
             json_str(f, tc_ctx_get_warning(ctx[k], i));
         }
     fputs("],\n    \"attribution\": [\n"
@@ -464,10 +492,49 @@ tc_status open_regionset(tc_ctx *ctx, const options *o, const inputs *in, tc_reg
     tc_regionset_opts ro = TC_REGIONSET_OPTS_INIT;
     ro.regions.code_field = o->code_field;
     ro.regions.name_field = o->name_field;
+    ro.regions.layer_name = o->regions_layer;
+    ro.land.layer_name = o->land_layer;
     ro.land_path = in->land[0] ? in->land : NULL;
     ro.cache_dir = in->cache[0] ? in->cache : NULL;
     ro.jobs = o->jobs; /* 0: every core */
     return tc_regionset_open(ctx, in->regions, &ro, rs);
+}
+
+tc_status open_archive(tc_ctx *ctx, const options *o, const char *data_dir, tc_archive **arch)
+{
+    if (o->date_field) {
+        tc_open_opts lo = TC_OPEN_OPTS_INIT;
+        lo.layer_name = o->layer;
+        return tc_archive_open_layer(ctx, o->archive, &lo, o->date_field, arch);
+    }
+    char dir[PATH_LEN];
+    snprintf(dir, sizeof dir, "%s/control/deepstate", data_dir);
+    return tc_archive_open(ctx, o->archive ? o->archive : dir, arch);
+}
+
+const char *shown_source(const char *s, char *buf, size_t len)
+{
+    size_t k = 0;
+    for (const char *c = s; *c && k + 1 < len;) {
+        if (!strncasecmp(c, "password=", 9) && (c == s || c[-1] == ' ' || c[-1] == ':')) {
+            k += (size_t)snprintf(buf + k, len - k, "password=***");
+            k = k < len ? k : len - 1;
+            c += 9;
+            if (*c == '\'' || *c == '"') { /* a quoted value: skip to its closing quote */
+                char q = *c++;
+                while (*c && *c != q)
+                    c += c[0] == '\\' && c[1] ? 2 : 1;
+                c += *c == q;
+            } else {
+                while (*c && *c != ' ')
+                    c += c[0] == '\\' && c[1] ? 2 : 1;
+            }
+        } else {
+            buf[k++] = *c++;
+        }
+    }
+    buf[k < len ? k : len - 1] = '\0';
+    return buf;
 }
 
 int select_rows(tc_ctx *ctx, const tc_regionset *rs, const options *o, tc_report_opts *po,
@@ -550,7 +617,10 @@ int out_close(const options *o, FILE *f, char *tmp)
 /* The snapshot, read on a thread of its own (with a context of its own) while the region
  * set is prepared; or on the caller's context, in line. */
 typedef struct snap_job {
-    const char *path;
+    const char *path;           /* --control SRC, read from layer (NULL: the first) */
+    const char *layer;
+    const tc_archive *arch;     /* or snapshot k of an archive */
+    size_t k;
     tc_ctx *own, *ctx;
     tc_snapshot *snap;
     tc_status st;
@@ -561,8 +631,12 @@ static void *open_snapshot(void *arg)
     snap_job *j = arg;
     if (!j->ctx && (j->st = tc_ctx_new(&j->own)) == TC_OK)
         j->ctx = j->own;
-    if (j->ctx)
-        j->st = tc_snapshot_open(j->ctx, j->path, NULL, &j->snap);
+    tc_open_opts so = TC_OPEN_OPTS_INIT;
+    so.layer_name = j->layer;
+    if (j->ctx && j->arch)
+        j->st = tc_archive_open_snapshot(j->ctx, j->arch, j->k, &j->snap);
+    else if (j->ctx)
+        j->st = tc_snapshot_open(j->ctx, j->path, j->layer ? &so : NULL, &j->snap);
     return NULL;
 }
 
@@ -594,7 +668,7 @@ static int cmd_report(int argc, char **argv)
     }
     tc_archive *arch = NULL;
     tc_ctx *rctx = ctx, *ectx = ctx; /* the report's context; the one to show an error of */
-    snap_job sj = {NULL, NULL, NULL, NULL, TC_OK};
+    snap_job sj = {NULL, o.control_layer, NULL, 0, NULL, NULL, NULL, TC_OK};
     tc_regionset *rs = NULL;
     tc_snapshot *snap = NULL;
     tc_report *rep = NULL;
@@ -618,9 +692,7 @@ static int cmd_report(int argc, char **argv)
         else
             snprintf(in.control_date, sizeof in.control_date, "unknown");
     } else {
-        char adir[PATH_LEN];
-        snprintf(adir, PATH_LEN, "%s/control/deepstate", dir);
-        if ((st = tc_archive_open(ctx, adir, &arch)) != TC_OK)
+        if ((st = open_archive(ctx, &o, dir, &arch)) != TC_OK)
             goto api_fail;
         size_t k = tc_archive_count(arch) - 1;
         if (o.date) {
@@ -628,14 +700,18 @@ static int cmd_report(int argc, char **argv)
             if ((st = tc_archive_find(ctx, arch, want, &k)) != TC_OK)
                 goto api_fail;
         }
-        snprintf(in.control, PATH_LEN, "%s", tc_archive_get_path(arch, k));
+        const char *filter = tc_archive_get_filter(arch, k);
+        snprintf(in.control, PATH_LEN, "%s%s%s%s", tc_archive_get_path(arch, k),
+                 filter ? " [" : "", filter ? filter : "", filter ? "]" : "");
         tc_date_format(tc_archive_get_date(arch, k), in.control_date);
+        sj.arch = arch;
+        sj.k = k;
     }
 
     /* with more than one job, the snapshot is read while the region set is prepared; the
      * report then runs on the snapshot's context (the set may be shared: regionset.h) */
     pthread_t tid;
-    sj.path = in.control;
+    sj.path = o.control;
     bool threaded = o.jobs != 1 && pthread_create(&tid, NULL, open_snapshot, &sj) == 0;
     if (!threaded)
         sj.ctx = ctx;

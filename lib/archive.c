@@ -552,8 +552,12 @@ tc_status tc_archive_open_layer(tc_ctx *ctx, const char *path, const tc_open_opt
     if (st == TC_OK && (!(ar = calloc(1, sizeof *ar))))
         st = tc__fail(ctx, TC_ERR_NOMEM, "archive layer: out of memory");
     OGRFeatureH f;
-    if (st == TC_OK)
+    if (st == TC_OK) {
+        /* the dates only: a table of daily snapshots need not send its geometries here */
+        const char *ignored[] = {"OGR_GEOMETRY", NULL};
+        OGR_L_SetIgnoredFields(layer, ignored);
         OGR_L_ResetReading(layer);
+    }
     while (st == TC_OK && (f = OGR_L_GetNextFeature(layer)) != NULL) {
         tc_date d;
         bool set = OGR_F_IsFieldSetAndNotNull(f, idx);

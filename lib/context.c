@@ -148,8 +148,19 @@ static void CPL_STDCALL gdal_capture(CPLErr cls, CPLErrorNum num, const char *ms
     if (cls < CE_Failure)
         return; /* debug and warning text is not an error */
     tc_ctx *ctx = CPLGetErrorHandlerUserData();
-    if (ctx)
-        snprintf(ctx->gdal_msg, sizeof ctx->gdal_msg, "%s", msg ? msg : "");
+    if (!ctx)
+        return;
+    /* one line: drivers (PostgreSQL's libpq) report over several, ending in a newline */
+    size_t k = 0;
+    for (const char *c = msg ? msg : ""; *c && k + 1 < sizeof ctx->gdal_msg; c++) {
+        bool nl = *c == '\n' || *c == '\r' || *c == '\t';
+        if (nl && (k == 0 || ctx->gdal_msg[k - 1] == ' '))
+            continue;
+        ctx->gdal_msg[k++] = nl ? ' ' : *c;
+    }
+    while (k > 0 && ctx->gdal_msg[k - 1] == ' ')
+        k--;
+    ctx->gdal_msg[k] = '\0';
 }
 
 void tc__gdal_push(tc_ctx *ctx) { CPLPushErrorHandlerEx(gdal_capture, ctx); }

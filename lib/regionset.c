@@ -1033,12 +1033,15 @@ tc_status tc_regionset_open(tc_ctx *ctx, const char *path, const tc_regionset_op
     rs->lazy = z;
     rs->has_land = o->land_path != NULL;
     tc_status st = TC_OK;
-    bool files = is_regular_file(path) && (!o->land_path || is_regular_file(o->land_path));
-    if (files) {
+    /* each input that is a file gets its checksum (provenance); only a set read wholly
+     * from files can be cached: a database table has no checksum to key it by */
+    bool regions_file = is_regular_file(path);
+    bool land_file = o->land_path && is_regular_file(o->land_path);
+    bool files = regions_file && (!o->land_path || land_file);
+    if (regions_file)
         st = tc__sha256_file(ctx, path, rs->sha[0]);
-        if (st == TC_OK && o->land_path)
-            st = tc__sha256_file(ctx, o->land_path, rs->sha[1]);
-    }
+    if (st == TC_OK && land_file)
+        st = tc__sha256_file(ctx, o->land_path, rs->sha[1]);
     if (st == TC_OK && files && o->cache_dir) {
         cache_key(rs, o, z->key);
         char file[4200];

@@ -5,6 +5,16 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
+# A throwaway PostGIS server for the 'pg' suite (tests/test_pg.c), when PostgreSQL is
+# installed and no server was given in TCLAIMS_TEST_PG; stopped and removed on exit.
+if [ -z "${TCLAIMS_TEST_PG:-}" ] && [ -x /usr/lib/postgresql/15/bin/initdb ]; then
+    if pg_env=$(bash scripts/pg.sh start); then
+        eval "$pg_env"
+        trap 'bash scripts/pg.sh stop "$TC_PG_DIR"' EXIT
+    else
+        echo "test.sh: the PostGIS test server did not start (the pg suite will say so)" >&2
+    fi
+fi
 meson test -C "$BUILD" --print-errorlogs "$@"
 status=$?
 python3 - "$BUILD/meson-logs/testlog.json" <<'PY'
