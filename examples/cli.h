@@ -64,6 +64,9 @@ void json_str(FILE *f, const char *s);
 /* a checksum as a JSON string, or null when empty (a source that is not a file) */
 void json_sha(FILE *f, const char *hex);
 double pct(const tc_areas *a);
+/* controlled / (controlled + real gap) x 100: slivers and enclosed pieces, artefacts of the
+ * sources' disagreement, left out of the denominator */
+double pct_classified(const tc_areas *a);
 int cmd_series(int argc, char **argv, bool front);
 
 #endif /* TCLAIMS_CLI_H */

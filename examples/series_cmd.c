@@ -113,9 +113,10 @@ static void write_table(FILE *f, const tc_series *s, const tc_regionset *rs, boo
 static void json_area_fields(FILE *f, const tc_areas *a)
 {
     fprintf(f, "\"land_area_km2\": %.6f, \"controlled_km2\": %.6f, \"gap_km2\": %.6f, "
-               "\"sliver_km2\": %.6f, \"controlled_pct\": %.4f",
+               "\"sliver_km2\": %.6f, \"controlled_pct\": %.4f, "
+               "\"controlled_pct_of_classified\": %.4f",
             a->land_m2 / 1e6, a->controlled_m2 / 1e6, a->gap_m2 / 1e6,
-            (a->sliver_m2 + a->enclosed_m2) / 1e6, pct(a));
+            (a->sliver_m2 + a->enclosed_m2) / 1e6, pct(a), pct_classified(a));
 }
 
 static void json_change(FILE *f, const tc_change *c)

@@ -297,6 +297,12 @@ double pct(const tc_areas *a)
     return a->land_m2 > 0 ? 100.0 * a->controlled_m2 / a->land_m2 : 0.0;
 }
 
+double pct_classified(const tc_areas *a)
+{
+    double d = a->controlled_m2 + a->gap_m2;
+    return d > 0 ? 100.0 * a->controlled_m2 / d : 0.0;
+}
+
 static void write_csv(FILE *f, const row *rows, size_t n, const row *total, double outside_m2,
                       const char *date)
 {
@@ -338,24 +344,25 @@ static void write_table(FILE *f, const row *rows, size_t n, const row *total, do
     fprintf(f, "Areas in km2, geodesic on the WGS84 ellipsoid; %s.\n",
             land ? "land mode: units clipped to the land mask (territorial sea excluded)"
                  : "as-drawn mode: units as drawn (coastal units include territorial sea)");
-    fprintf(f, "Controlled %% = controlled / land area. Slivers: gap pieces under %.0f m wide "
-               "or enclosed.\n\n",
+    fprintf(f, "Slivers: gap pieces under %.0f m wide or enclosed. Ctrl %% = controlled / land "
+               "area;\nCtrl %%* = controlled / (controlled + gap), slivers left out.\n\n",
             sliver_m);
-    fprintf(f, "%-6s %-30s %10s %10s %10s %10s %9s %8s\n", "Code", "Unit", "Land", "Official",
-            "Controlled", "Gap", "Slivers", "Ctrl %");
+    fprintf(f, "%-6s %-30s %10s %10s %10s %10s %9s %8s %8s\n", "Code", "Unit", "Land",
+            "Official", "Controlled", "Gap", "Slivers", "Ctrl %", "Ctrl %*");
     for (size_t i = 0; i <= n; i++) {
         const row *r = i < n ? &rows[i] : total;
         const tc_areas *a = &r->a;
         if (i == n)
             fputs("------------------------------------------------------------------------"
-                  "-----------------------------\n",
+                  "--------------------------------------\n",
                   f);
         char off[32] = "-";
         if (r->official_km2 >= 0)
             km2(r->official_km2 * 1e6, off, sizeof off);
-        fprintf(f, "%-6s %-30.30s %10s %10s %10s %10s %9s %7.2f%%\n", r->code, r->name,
+        fprintf(f, "%-6s %-30.30s %10s %10s %10s %10s %9s %7.2f%% %7.2f%%\n", r->code, r->name,
                 km2(a->land_m2, b[0], 32), off, km2(a->controlled_m2, b[1], 32),
-                km2(a->gap_m2, b[2], 32), km2(a->sliver_m2 + a->enclosed_m2, b[3], 32), pct(a));
+                km2(a->gap_m2, b[2], 32), km2(a->sliver_m2 + a->enclosed_m2, b[3], 32), pct(a),
+                pct_classified(a));
     }
     fprintf(f, "\nControlled outside the claim: %s km2\n", km2(outside_m2, b[4], 32));
     fprintf(f, "Country: land %s km2, controlled %s km2 (%.2f%%), gap %s km2\n",
@@ -370,10 +377,11 @@ static void json_areas(FILE *f, const tc_areas *a)
     fprintf(f,
             "\"admin_area_km2\": %.6f, \"land_area_km2\": %.6f, \"controlled_km2\": %.6f, "
             "\"gap_km2\": %.6f, \"sliver_km2\": %.6f, \"thin_sliver_km2\": %.6f, "
-            "\"enclosed_km2\": %.6f, \"controlled_pct\": %.4f, \"closure_rel\": %.3g",
+            "\"enclosed_km2\": %.6f, \"controlled_pct\": %.4f, "
+            "\"controlled_pct_of_classified\": %.4f, \"closure_rel\": %.3g",
             a->admin_m2 / 1e6, a->land_m2 / 1e6, a->controlled_m2 / 1e6, a->gap_m2 / 1e6,
             (a->sliver_m2 + a->enclosed_m2) / 1e6, a->sliver_m2 / 1e6, a->enclosed_m2 / 1e6,
-            pct(a), a->closure_rel);
+            pct(a), pct_classified(a), a->closure_rel);
 }
 
 static void write_json(FILE *f, tc_ctx *const ctx[2], const row *rows, size_t n, const row *total,

@@ -954,11 +954,6 @@ tc_status tc__regionset_prepare(tc_ctx *ctx, const tc_regionset *rs, const tc_sn
     return st;
 }
 
-tc_status tc__regionset_prepare_all(tc_ctx *ctx, const tc_regionset *rs, unsigned jobs)
-{
-    return tc_regionset_prepare(ctx, rs, NULL, 0, jobs);
-}
-
 /* ---------------------------------------------------------------- tiles */
 
 /* Cached tiles of unit i: a file beside the set's cache file, keyed by the set's key (its

@@ -713,8 +713,12 @@ tc_status tc_series_new(tc_ctx *ctx, const tc_regionset *rs, const tc_archive *a
         st = select_dates(ctx, archive, o, s);
     if (st == TC_OK)
         st = alloc_results(ctx, s);
-    if (st == TC_OK) /* every unit's land and strip, before the workers read them */
-        st = tc__regionset_prepare_all(ctx, rs, o->jobs);
+    /* every unit's land and strip before the workers start: they read rs->units[i]
+     * directly, and with every unit prepared their reports' views never leave a land NULL
+     * (tiled_body()'s untouched path updates the memo, which the untouched shortcut in
+     * run_units() would skip) */
+    if (st == TC_OK)
+        st = tc_regionset_prepare(ctx, rs, NULL, 0, o->jobs);
     for (size_t d = 0; d < s->n_dates && st == TC_OK; d++) {
         s->dates[d] = tc_archive_get_date(archive, s->arch[d]);
         s->paths[d] = tc_archive_get_path(archive, s->arch[d]);

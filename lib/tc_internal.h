@@ -283,11 +283,6 @@ struct tc_regionset {
  * Strips are built with up to opts->jobs threads. */
 tc_status tc__regionset_prepare(tc_ctx *ctx, const tc_regionset *rs, const tc_snapshot *snap,
                                 const tc_report_opts *opts, tc__unit **view);
-/* Prepare land and strip of every unit, with up to jobs threads (0: one per online CPU). A
- * series calls it before its workers start: they read rs->units[i] directly, and with every
- * unit prepared its reports' views never leave a land NULL (tiled_body()'s untouched path
- * updates the memo, which the untouched shortcut in run_units() would skip). */
-tc_status tc__regionset_prepare_all(tc_ctx *ctx, const tc_regionset *rs, unsigned jobs);
 /* The tiles of unit i (prepared), read from the set's cache directory when a sound copy
  * is there, else cut (tc__tiles_new()) and written there for the next time (a failed
  * write is silent: the tiles are only slower to get). Safe from several threads. */

@@ -150,6 +150,31 @@ static void test_report_real_data(void **state)
                            "\nUA-23,", "\nTOTAL,", "\nOUTSIDE,"};
     for (size_t i = 0; i < sizeof codes / sizeof *codes; i++)
         assert_non_null(strstr(buf, codes[i]));
+    /* JSON: the percentage without slivers in the denominator is controlled / (controlled
+     * + gap) of the same row; Sevastopol and Crimea, held whole since 2014, are 100%
+     * controlled by it (their uncontrolled land is coastal slivers, under 0.1% real gap) */
+    snprintf(args, sizeof args, "report --date 2025-09-01 --format json --cache-dir '%s/excache'",
+             TC_TEST_TMP_DIR);
+    assert_int_equal(run(args, buf, sizeof buf), 0);
+    const char *held[] = {"\"UA-40\"", "\"UA-43\"", "\"UA-14\""};
+    for (size_t i = 0; i < 3; i++) {
+        const char *p = strstr(buf, held[i]);
+        assert_non_null(p);
+        double ctl = 0, gap = 0, pc = 0, pcc = 0;
+        const char *q;
+        assert_non_null(q = strstr(p, "\"controlled_km2\": "));
+        ctl = atof(q + 18);
+        assert_non_null(q = strstr(p, "\"gap_km2\": "));
+        gap = atof(q + 11);
+        assert_non_null(q = strstr(p, "\"controlled_pct\": "));
+        pc = atof(q + 18);
+        assert_non_null(q = strstr(p, "\"controlled_pct_of_classified\": "));
+        pcc = atof(q + 32);
+        assert_close(pcc, 100.0 * ctl / (ctl + gap), 1e-6);
+        assert_true(pcc >= pc);
+        if (i < 2)
+            assert_true(pcc > 99.9);
+    }
     /* unknown region: a usage error naming it */
     snprintf(args, sizeof args, "report --region atlantis --cache-dir '%s/excache'",
              TC_TEST_TMP_DIR);
