@@ -484,7 +484,22 @@ static size_t segment_points(double ax, double ay, double bx, double by, double 
     }
     if (n > 1)
         qsort(c, n, sizeof *c, cmp_crossing);
-    return n;
+    /* An equal-parts point and a grid crossing a rounding apart can sort by t against their
+     * order along the segment, and the ring would step back: a self-intersection GEOS
+     * rejects (found when densified rings were first checked for validity). Keep only
+     * points that strictly advance along the segment's longer axis, and stay short of b. */
+    const bool along_x = fabs(bx - ax) >= fabs(by - ay);
+    const double a0 = along_x ? ax : ay, b0 = along_x ? bx : by, dir = b0 > a0 ? 1.0 : -1.0;
+    double last = a0;
+    size_t kept = 0;
+    for (size_t i = 0; i < n; i++) {
+        double v = along_x ? c[i].x : c[i].y;
+        if ((v - last) * dir > 0 && (b0 - v) * dir > 0) {
+            c[kept++] = c[i];
+            last = v;
+        }
+    }
+    return kept;
 }
 
 /* Upper bound of segment_points() for one segment. */

@@ -157,31 +157,34 @@ static tc_status convert(tc_ctx *ctx, const char *what, OGRGeometryH og, PJ *P, 
         st = tc__fail(ctx, TC_ERR_FORMAT, "%s: GeometryCollection without any polygon", what);
         goto done;
     }
-    /* Repair first: GEOS's densifier "fixes" invalid input with buffer(0), which would
-     * silently drop a lobe of a bow-tie. */
-    GEOSGeometry *valid = tc__geom_make_valid(ctx, pg, what, &st);
-    GEOSGeom_destroy_r(h, pg);
-    if (!valid)
-        goto done;
     /* Edges are geodesics for area but straight lines in lon/lat for GEOS's planar overlay.
      * Densifying long edges makes the two agree, so that overlay pieces add up to their
-     * parent on the ellipsoid (docs/method.md, "Edges"). */
+     * parent on the ellipsoid (docs/method.md, "Edges"); and a vertex goes on every line of
+     * the tiles' grid an edge crosses (lib/tiles.c). Densify first, then repair: the points
+     * put on an edge are rounded off its line, so that a shape GEOS accepts can come out
+     * invalid (a spike, where a ring runs out and back along one line, becomes a needle
+     * whose two sides cross: overlays of it depended on the order of its vertices; found by
+     * fuzz_report_geom). The repair sees what the overlays will see. */
     /* a few long edges can ask for millions of vertices: refuse rather than hang */
     double len = 0;
-    if (tc__geom_planar_length_deg(ctx, valid, &len) == TC_OK)
+    if (tc__geom_planar_length_deg(ctx, pg, &len) == TC_OK)
         *added += len / densify_deg; /* an upper bound on the vertices densifying adds */
     if (*added > TC__MAX_DENSIFY_VERTICES) {
-        GEOSGeom_destroy_r(h, valid);
+        GEOSGeom_destroy_r(h, pg);
         st = tc__fail(ctx, TC_ERR_GEOMETRY,
                       "%s: the rings up to here are too long to keep to edges of %g degrees "
                       "(over %d added vertices); simplify or clip the source",
                       what, densify_deg, TC__MAX_DENSIFY_VERTICES);
         goto done;
     }
-    /* and a vertex on every line of the tiles' grid an edge crosses (lib/tiles.c) */
-    poly = tc__geom_densify_take(ctx, tc__as_multi_take(ctx, valid), densify_deg, TC__TILE_DEG);
-    if (!poly)
+    GEOSGeometry *dense =
+        tc__geom_densify_take(ctx, tc__as_multi_take(ctx, pg), densify_deg, TC__TILE_DEG);
+    if (!dense) {
         st = tc__fail(ctx, TC_ERR_GEOMETRY, "%s: densify failed: %s", what, ctx->geos_msg);
+        goto done;
+    }
+    poly = tc__geom_make_valid(ctx, dense, what, &st);
+    GEOSGeom_destroy_r(h, dense);
 done:
     if (g)
         GEOSGeom_destroy_r(h, g);

@@ -19,8 +19,9 @@
 #include <unistd.h>
 
 #define CACHE_MAGIC "TCLAIMS-REGIONSET\n"
-#define CACHE_FORMAT 4u /* 2: SHA-256 of the content at the end; 3: grid-noded inputs;
-                           4: entries per unit, strips optional (added by later runs) */
+#define CACHE_FORMAT 5u /* 2: SHA-256 of the content at the end; 3: grid-noded inputs;
+                           4: entries per unit, strips optional (added by later runs);
+                           5: rings densified monotonically, repaired after densifying */
 
 enum { SLOT_LAND, SLOT_SIMPLE, SLOT_STRIP, N_SLOTS };
 

@@ -515,6 +515,61 @@ static void test_robust_real_snapshot_permuted(void **state)
     tc_regionset_free(rs);
 }
 
+/* A spike: the snapshot's ring runs out from a corner of its triangle and back along one
+ * line (zero area; GEOS calls it valid). Densifying puts points on both sides of the
+ * spike, each rounded off the line, so that they cross: unrepaired, the overlay read
+ * the unit's controlled land as its complement in one vertex order and right in the other
+ * (fuzz_report_geom, seed regress_densify_spike). Independent route: the spike has no
+ * area, so the controlled land is that of the triangle alone, in either order. */
+static void test_robust_densified_spike(void **state)
+{
+    tc_ctx *ctx = *state;
+    const char *units = tc_test_write(
+        "spike_units.geojson",
+        "{\"type\":\"FeatureCollection\",\"features\":[{\"type\":\"Feature\",\"properties\":"
+        "{\"shapeISO\":\"UA-14\",\"shapeName\":\"A\"},\"geometry\":{\"type\":\"Polygon\","
+        "\"coordinates\":[[[30,48],[30.8,48],[30.8,48.8],[30,48.796],[30,48]],"
+        "[[30.2,48.2],[30.6,48.2],[30.6,48.6],[30.2,48.2]]]}}]}");
+    static const char *const snaps[3] = {
+        "[[30,48],[30.4,48],[30.4,48.4],[31.02,49.02],[30,48]]",
+        "[[30.4,48.4],[30.4,48],[30,48],[31.02,49.02],[30.4,48.4]]",
+        "[[30,48],[30.4,48],[30.4,48.4],[30,48]]", /* the triangle alone */
+    };
+    tc_regionset_opts ro = TC_REGIONSET_OPTS_INIT;
+    tc_regionset *rs = NULL;
+    assert_tc_ok(ctx, tc_regionset_open(ctx, units, &ro, &rs));
+    double ctl[3];
+    for (int k = 0; k < 3; k++) {
+        char json[512], name[32];
+        snprintf(json, sizeof json,
+                 "{\"type\":\"FeatureCollection\",\"features\":[{\"type\":\"Feature\","
+                 "\"properties\":{},\"geometry\":{\"type\":\"Polygon\",\"coordinates\":[%s]}}]}",
+                 snaps[k]);
+        snprintf(name, sizeof name, "spike_snap_%d.geojson", k);
+        tc_snapshot *snap = NULL;
+        assert_tc_ok(ctx, tc_snapshot_open(ctx, tc_test_write(name, json), NULL, &snap));
+        tc_report_opts o = TC_REPORT_OPTS_INIT;
+        o.units = TC_UNITS_ALL;
+        tc_report *r = NULL;
+        assert_tc_ok(ctx, tc_report_new(ctx, rs, snap, &o, &r));
+        tc_areas a;
+        assert_tc_ok(ctx, tc_report_get_areas(r, 0, &a));
+        ctl[k] = a.controlled_m2;
+        assert_close(a.controlled_m2 + a.gap_m2 + a.sliver_m2 + a.enclosed_m2, a.land_m2, 1e-9);
+        tc_report_free(r);
+        tc_snapshot_free(snap);
+    }
+    /* three quarters of the triangle: the unit's hole takes the rest (about 500 km2) */
+    assert_true(ctl[2] > 4.5e8 && ctl[2] < 5.5e8);
+    print_message("# controlled: spike %.6f / %.6f m2, triangle alone %.6f m2\n", ctl[0],
+                  ctl[1], ctl[2]);
+    /* the same shape in both orders; the repaired needle keeps well under a square metre
+     * (its two sides are geodesics between points a little apart along the line) */
+    assert_close(ctl[1], ctl[0], 1e-12);
+    assert_true(fabs(ctl[0] - ctl[2]) < 10.0);
+    tc_regionset_free(rs);
+}
+
 int main(void)
 {
     struct CMUnitTest tests[] = {
@@ -524,6 +579,7 @@ int main(void)
         cmocka_unit_test(test_robust_tile_edges),
         cmocka_unit_test(test_robust_across_prime_meridian),
         cmocka_unit_test(test_robust_real_snapshot_permuted),
+        cmocka_unit_test(test_robust_densified_spike),
     };
     static const char *const heavy[] = {"test_robust_real_snapshot_permuted", NULL};
     size_t n = tc_test_drop_heavy(tests, sizeof tests / sizeof tests[0], heavy);
