@@ -895,7 +895,8 @@ static tc_status finish_strips(tc_ctx *ctx, const tc_regionset *rs, size_t *todo
 }
 
 tc_status tc__regionset_prepare(tc_ctx *ctx, const tc_regionset *rs, const tc_snapshot *snap,
-                                const tc_report_opts *o, tc__unit **view)
+                                const tc_report_opts *o, const bool *classified,
+                                tc__unit **view)
 {
     GEOSContextHandle_t h = ctx->geos;
     *view = calloc(rs->n ? rs->n : 1, sizeof **view);
@@ -916,7 +917,7 @@ tc_status tc__regionset_prepare(tc_ctx *ctx, const tc_regionset *rs, const tc_sn
     pthread_mutex_lock(&rs->lazy->lock);
     for (size_t i = 0; i < rs->n && st == TC_OK; i++) {
         tc__unit *u = &rs->units[i];
-        if (u->land && u->strip) { /* fully prepared: the report decides for itself */
+        if (u->land && (u->strip || !classified[i])) { /* the report decides for itself */
             touched[i] = true;
             continue;
         }
@@ -931,7 +932,7 @@ tc_status tc__regionset_prepare(tc_ctx *ctx, const tc_regionset *rs, const tc_sn
             else
                 touched[i] = GEOSPreparedIntersects_r(h, psnap, u->land) == 1;
         }
-        if (touched[i])
+        if (touched[i] && classified[i])
             todo[n_todo++] = i;
         else if (empty) /* the report sees an empty land as it is */
             touched[i] = true;

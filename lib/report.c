@@ -700,7 +700,9 @@ static GEOSGeometry *clip_snapshot(unit_job *j)
     double b[4], s[4];
     if (!GEOSGeom_getExtent_r(h, j->u->land, &b[0], &b[1], &b[2], &b[3]))
         return NULL;
-    if (GEOSisEmpty_r(h, j->u->strip) == 0 &&
+    /* a unit not classified never overlays its strip (which may not be prepared): its
+     * rectangle is its land's alone, whatever the cache holds */
+    if (j->full && GEOSisEmpty_r(h, j->u->strip) == 0 &&
         GEOSGeom_getExtent_r(h, j->u->strip, &s[0], &s[1], &s[2], &s[3])) {
         b[0] = fmin(b[0], s[0]), b[1] = fmin(b[1], s[1]);
         b[2] = fmax(b[2], s[2]), b[3] = fmax(b[3], s[3]);
@@ -1257,6 +1259,14 @@ static tc_status queue_init(tc_ctx *ctx, const tc_report *r, size_t n, unit_queu
     return TC_OK;
 }
 
+/* Whether unit i's uncontrolled land is classified (a reported row, a claimed unit, or
+ * every unit for the front line); the others only need their controlled land. */
+static bool is_classified(const tc_report *r, const tc_report_opts *o, const tc_regionset *rs,
+                          size_t i)
+{
+    return r->wanted[i] || o->front_line || tc_catalog_is_claimed(rs->units[i].code);
+}
+
 /* Units k, k + step, k + 2 step... of the set (or, with q, the next ones of the queue until
  * it is empty), on ctx (one thread). */
 static tc_status run_units(tc_ctx *ctx, const tc_regionset *rs, const tc_snapshot *snap,
@@ -1284,8 +1294,7 @@ static tc_status run_units(tc_ctx *ctx, const tc_regionset *rs, const tc_snapsho
         unit_job j = {.ctx = ctx, .u = &r->prep[i], .snap = snap->geom, .psnap = psnap,
                       .o = o, .rj = &rj,
                       .ea_max_rel = o->equal_area_check ? ea_max_rel : NULL,
-                      .full = r->wanted[i] || o->front_line ||
-                              tc_catalog_is_claimed(rs->units[i].code),
+                      .full = is_classified(r, o, rs, i),
                       .memo = memo && memo->n == rs->n ? memo : NULL,
                       .index = i,
                       .rs = rs};
@@ -1407,8 +1416,14 @@ tc_status tc__report_compute(tc_ctx *ctx, const tc_regionset *rs, const tc_snaps
                                         : tc__fail(ctx, TC_ERR_NOMEM, "report: out of memory");
     for (size_t i = 0; i < r->n_rows && st == TC_OK; i++)
         r->wanted[r->row_unit[i]] = true;
+    bool *classified = st == TC_OK ? calloc(rs->n ? rs->n : 1, sizeof *classified) : NULL;
+    if (st == TC_OK && !classified)
+        st = tc__fail(ctx, TC_ERR_NOMEM, "report: out of memory");
+    for (size_t i = 0; i < rs->n && st == TC_OK; i++)
+        classified[i] = is_classified(r, o, rs, i);
     if (st == TC_OK) /* parse or build what this snapshot needs of the set */
-        st = tc__regionset_prepare(ctx, rs, snap, o, &r->prep);
+        st = tc__regionset_prepare(ctx, rs, snap, o, classified, &r->prep);
+    free(classified);
     r->ea_checked = o->equal_area_check;
     r->claim.classified = r->country.classified = true;
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);

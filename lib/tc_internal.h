@@ -276,13 +276,16 @@ struct tc_regionset {
 };
 
 /* Make sure every unit a report of snap needs is prepared, thread-safely (the set's mutex):
- * land for every unit the snapshot touches (every unit with opts->equal_area_check), its
- * strip too; extends the cache file when it built something. *view (owned: free()) gets a
- * copy of the n units as the report may read them: view[i].land == NULL means "not touched
- * by the snapshot: only admin_m2 and land_m2 are valid". The geometries stay the set's.
- * Strips are built with up to opts->jobs threads. */
+ * land for every unit the snapshot touches (every unit with opts->equal_area_check), and
+ * the strip of those among them the report classifies (classified[i]; the others only
+ * need their controlled land); extends the cache file when it built something. *view
+ * (owned: free()) gets a copy of the n units as the report may read them: view[i].land ==
+ * NULL means "not touched by the snapshot: only admin_m2 and land_m2 are valid"; the strip
+ * of a unit not classified may be NULL. The geometries stay the set's. Strips are built
+ * with up to opts->jobs threads. */
 tc_status tc__regionset_prepare(tc_ctx *ctx, const tc_regionset *rs, const tc_snapshot *snap,
-                                const tc_report_opts *opts, tc__unit **view);
+                                const tc_report_opts *opts, const bool *classified,
+                                tc__unit **view);
 /* The tiles of unit i (prepared), read from the set's cache directory when a sound copy
  * is there, else cut (tc__tiles_new()) and written there for the next time (a failed
  * write is silent: the tiles are only slower to get). Safe from several threads. */

@@ -408,6 +408,56 @@ static void test_report_claim_total_is_sum_of_rows(void **state)
     assert_int_equal(t.n_enclosed, sum.n_enclosed);
 }
 
+/* A claim report classifies the claimed units only and prepares only their strips: the
+ * units it does not classify (Kharkiv, Sumy... outside the claim) give the same controlled
+ * land, bit for bit, whether their strips were prepared or not (a first run, or a cache a
+ * series filled), and the same as when they are classified, to rounding (there controlled
+ * is land minus the uncontrolled pieces). */
+static void test_report_outside_independent_of_strips(void **state)
+{
+    data_fx *f = fx(state);
+    tc_ctx *ctx = f->ctx;
+    tc_regionset_opts o = TC_REGIONSET_OPTS_INIT;
+    o.land_path = f->land;
+    tc_regionset *rs = NULL;
+    assert_tc_ok(ctx, tc_regionset_open(ctx, f->boundaries, &o, &rs));
+    tc_report_opts ro = TC_REPORT_OPTS_INIT; /* the claim */
+    tc_report *first = NULL, *again = NULL;
+    assert_tc_ok(ctx, tc_report_new(ctx, rs, f->snap0901, &ro, &first));
+    assert_tc_ok(ctx, tc_regionset_prepare(ctx, rs, NULL, 0, 0)); /* every strip */
+    assert_tc_ok(ctx, tc_report_new(ctx, rs, f->snap0901, &ro, &again));
+    double o1 = -1, o2 = -2, o_all = -3;
+    assert_tc_ok(ctx, tc_report_get_outside_m2(first, &o1));
+    assert_tc_ok(ctx, tc_report_get_outside_m2(again, &o2));
+    assert_tc_ok(ctx, tc_report_get_outside_m2(f->report, &o_all));
+    assert_true(o1 > 1e9); /* parts of four unclaimed oblasts, over 1,000 km2 */
+    assert_true(o1 == o2);
+    /* the two routes agree to 1e-9 of the unclaimed units' land, as elsewhere per unit */
+    double unclaimed_land = 0;
+    for (size_t r = 0; r < tc_report_count(f->report); r++) {
+        tc_areas a;
+        assert_tc_ok(ctx, tc_report_get_areas(f->report, r, &a));
+        if (!tc_catalog_is_claimed(tc_regionset_get_code(f->rs_land,
+                                                         tc_report_get_unit(f->report, r))))
+            unclaimed_land += a.land_m2;
+    }
+    assert_true(fabs(o1 - o_all) <= 1e-9 * unclaimed_land);
+    tc_areas c1, c2;
+    assert_tc_ok(ctx, tc_report_get_country_total(first, &c1));
+    assert_tc_ok(ctx, tc_report_get_country_total(again, &c2));
+    assert_true(c1.controlled_m2 == c2.controlled_m2 && c1.gap_m2 == c2.gap_m2);
+    for (size_t i = 0; i < tc_report_count(first); i++) {
+        tc_areas a, b;
+        assert_tc_ok(ctx, tc_report_get_areas(first, i, &a));
+        assert_tc_ok(ctx, tc_report_get_areas(again, i, &b));
+        assert_true(a.controlled_m2 == b.controlled_m2 && a.gap_m2 == b.gap_m2 &&
+                    a.sliver_m2 == b.sliver_m2 && a.enclosed_m2 == b.enclosed_m2);
+    }
+    tc_report_free(first);
+    tc_report_free(again);
+    tc_regionset_free(rs);
+}
+
 static void test_report_donetsk_gap(void **state)
 {
     data_fx *f = fx(state);
@@ -722,6 +772,7 @@ int main(void)
         cmocka_unit_test(test_report_front_line_where),
         cmocka_unit_test(test_report_jobs_identical),
         cmocka_unit_test(test_report_claim_total_is_sum_of_rows),
+        cmocka_unit_test(test_report_outside_independent_of_strips),
         cmocka_unit_test(test_report_donetsk_gap),
         cmocka_unit_test(test_report_crimea_gap),
         cmocka_unit_test(test_report_equal_area_check),
