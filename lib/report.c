@@ -1259,12 +1259,14 @@ static tc_status queue_init(tc_ctx *ctx, const tc_report *r, size_t n, unit_queu
     return TC_OK;
 }
 
-/* Whether unit i's uncontrolled land is classified (a reported row, a claimed unit, or
- * every unit for the front line); the others only need their controlled land. */
+/* Whether unit i's uncontrolled land is classified (a reported row, a claimed unit; every
+ * unit for the front line and with the plain method, the reference, which classifies all
+ * it overlays); the others only need their controlled land. */
 static bool is_classified(const tc_report *r, const tc_report_opts *o, const tc_regionset *rs,
                           size_t i)
 {
-    return r->wanted[i] || o->front_line || tc_catalog_is_claimed(rs->units[i].code);
+    return r->wanted[i] || o->front_line || o->method == TC_METHOD_PLAIN ||
+           tc_catalog_is_claimed(rs->units[i].code);
 }
 
 /* Units k, k + step, k + 2 step... of the set (or, with q, the next ones of the queue until
