@@ -292,7 +292,7 @@ tc_status tc__ogr_read(tc_ctx *ctx, const char *path, tc__read_opts *ro, tc__fea
     /* a GeoJSON file as text (one pass; not with a layer name: the text's layer has
      * another); anything GDAL does not take that way is opened as the file, for its
      * message too */
-    char *text = oo && oo->layer_name ? NULL : geojson_text(path);
+    char *text = (oo && oo->layer_name) || ro->stream ? NULL : geojson_text(path);
     GDALDatasetH ds = text ? GDALOpenEx(text, flags, NULL, NULL, NULL) : NULL;
     if (ds && GDALDatasetGetLayerCount(ds) < 1) {
         GDALClose(ds);
