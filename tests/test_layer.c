@@ -135,7 +135,7 @@ static const char *tmp_path(const char *name)
     return path;
 }
 
-/* ---- OGR fixtures (GeoPackage, Shapefile) written through GDAL's C API ---- */
+/* ---- OGR fixtures (GeoPackage, Shapefile, KML) written through GDAL's C API ---- */
 
 /* One polygon feature with a shapeISO field; epsg 0 writes no CRS (a Shapefile without .prj).
  * GDAL's drivers were registered by tc_ctx_new() in the group setup. */
@@ -522,6 +522,32 @@ static void test_layer_shapefile_wgs84(void **state)
     ring_free(&ll);
 }
 
+/* KML (issue 2 names it; WGS84 lon/lat by definition): GDAL's KML driver writes the
+ * first text field as each placemark's <name>, which reads back as the field "Name": the
+ * code field is named, as a user of such a file would (--code-field Name). */
+static void test_layer_kml(void **state)
+{
+    tc_ctx *ctx = *state;
+    ring ll = reference_box();
+    const char *path = write_ogr("KML", "layer.kml", 4326, "UA-35", &ll);
+    tc_open_opts o = TC_OPEN_OPTS_INIT;
+    o.code_field = "Name";
+    tc_layer *L = NULL;
+    assert_tc_ok(ctx, tc_layer_open(ctx, path, &o, &L));
+    assert_int_equal(tc_layer_count(L), 1);
+    const tc_region *r = tc_layer_find(L, "UA-35");
+    assert_non_null(r);
+    double area = -1.0;
+    assert_tc_ok(ctx, tc_region_area_m2(ctx, r, &area));
+    /* coordinates written as decimal text: the area to that text's rounding */
+    assert_close(area, ring_area(ctx, &ll), 1e-9);
+    tc_layer_free(L);
+    /* without the field named, a clear error naming the file */
+    assert_tc_fails(ctx, tc_layer_open(ctx, path, NULL, &L), TC_ERR_FORMAT);
+    assert_msg_names(ctx, path);
+    ring_free(&ll);
+}
+
 static void test_layer_no_crs_lonlat_accepted(void **state)
 {
     tc_ctx *ctx = *state;
@@ -838,6 +864,7 @@ int main(void)
         cmocka_unit_test(test_layer_reprojected_geojson),
         cmocka_unit_test(test_layer_geopackage_utm),
         cmocka_unit_test(test_layer_shapefile_wgs84),
+        cmocka_unit_test(test_layer_kml),
         cmocka_unit_test(test_layer_no_crs_lonlat_accepted),
         cmocka_unit_test(test_layer_open_invalid_args),
         cmocka_unit_test(test_layer_missing_file),
