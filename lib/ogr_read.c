@@ -157,20 +157,23 @@ static tc_status convert(tc_ctx *ctx, const char *what, OGRGeometryH og, PJ *P, 
         st = tc__fail(ctx, TC_ERR_FORMAT, "%s: GeometryCollection without any polygon", what);
         goto done;
     }
+    /* Repair as drawn first: make-valid on the source's own vertices treats a shape the
+     * same however its rings are written (GEOS's densifier, not used here, would even
+     * "fix" invalid input with buffer(0) and drop a lobe of a bow-tie). */
+    GEOSGeometry *valid = tc__geom_make_valid(ctx, pg, what, &st);
+    GEOSGeom_destroy_r(h, pg);
+    if (!valid)
+        goto done;
     /* Edges are geodesics for area but straight lines in lon/lat for GEOS's planar overlay.
      * Densifying long edges makes the two agree, so that overlay pieces add up to their
      * parent on the ellipsoid (docs/method.md, "Edges"); and a vertex goes on every line of
-     * the tiles' grid an edge crosses (lib/tiles.c). Densify first, then repair: the points
-     * put on an edge are rounded off its line, so that a shape GEOS accepts can come out
-     * invalid (a spike, where a ring runs out and back along one line, becomes a needle
-     * whose two sides cross: overlays of it depended on the order of its vertices; found by
-     * fuzz_report_geom). The repair sees what the overlays will see. */
+     * the tiles' grid an edge crosses (lib/tiles.c). */
     /* a few long edges can ask for millions of vertices: refuse rather than hang */
     double len = 0;
-    if (tc__geom_planar_length_deg(ctx, pg, &len) == TC_OK)
+    if (tc__geom_planar_length_deg(ctx, valid, &len) == TC_OK)
         *added += len / densify_deg; /* an upper bound on the vertices densifying adds */
     if (*added > TC__MAX_DENSIFY_VERTICES) {
-        GEOSGeom_destroy_r(h, pg);
+        GEOSGeom_destroy_r(h, valid);
         st = tc__fail(ctx, TC_ERR_GEOMETRY,
                       "%s: the rings up to here are too long to keep to edges of %g degrees "
                       "(over %d added vertices); simplify or clip the source",
@@ -178,11 +181,15 @@ static tc_status convert(tc_ctx *ctx, const char *what, OGRGeometryH og, PJ *P, 
         goto done;
     }
     GEOSGeometry *dense =
-        tc__geom_densify_take(ctx, tc__as_multi_take(ctx, pg), densify_deg, TC__TILE_DEG);
+        tc__geom_densify_take(ctx, tc__as_multi_take(ctx, valid), densify_deg, TC__TILE_DEG);
     if (!dense) {
         st = tc__fail(ctx, TC_ERR_GEOMETRY, "%s: densify failed: %s", what, ctx->geos_msg);
         goto done;
     }
+    /* ...and checked again: the points put on an edge are rounded off its line, so that a
+     * shape GEOS accepts can come out invalid (a spike, where a ring runs out and back
+     * along one line, becomes a needle whose two sides cross: overlays of it depended on
+     * the order of its vertices; found by fuzz_report_geom). The overlays see valid rings. */
     poly = tc__geom_make_valid(ctx, dense, what, &st);
     GEOSGeom_destroy_r(h, dense);
 done:
