@@ -13,7 +13,6 @@
  * Run: build-fuzz/tests/fuzz/fuzz_cache -max_len=8192 tests/fuzz/corpus/cache */
 #include "fuzz_common.h"
 
-#include <dirent.h>
 #include <openssl/sha.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -57,36 +56,20 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc, (void)argv;
     tc_ctx *ctx = fuzz_ctx();
-    snprintf(dir, sizeof dir, "/tmp/tc_fuzz_cache_XXXXXX");
-    if (!mkdtemp(dir))
-        die("mkdtemp");
-    snprintf(regions, sizeof regions, "%s/regions.geojson", dir);
-    snprintf(cache_dir, sizeof cache_dir, "%s/cache", dir);
+    fuzz_scratch("fuzz_cache", "cache", dir, regions, cache_dir, regions_json);
     atexit(cleanup);
-    FILE *f = fopen(regions, "wb");
-    if (!f || fputs(regions_json, f) < 0 || fclose(f) != 0)
-        die("write regions");
     tc_regionset_opts o = TC_REGIONSET_OPTS_INIT;
     o.cache_dir = cache_dir;
     tc_regionset *rs = NULL;
     if (tc_regionset_open(ctx, regions, &o, &rs) != TC_OK)
         die(tc_ctx_errmsg(ctx));
     tc_regionset_free(rs);
-    DIR *dh = opendir(cache_dir);
-    struct dirent *de;
-    while (dh && (de = readdir(dh)) != NULL)
-        if (strncmp(de->d_name, "regionset-", 10) == 0)
-            snprintf(cache_file, sizeof cache_file, "%s/%s", cache_dir, de->d_name);
-    if (dh)
-        closedir(dh);
+    fuzz_find_file(cache_dir, "regionset-", ".bin", cache_file, sizeof cache_file);
     if (!cache_file[0])
         die("no cache entry written");
-    f = fopen(cache_file, "rb");
     static unsigned char entry[1 << 20];
-    size_t n = f ? fread(entry, 1, sizeof entry, f) : 0;
-    if (f)
-        fclose(f);
-    if (n < HEADER_LEN + SHA256_DIGEST_LENGTH || n == sizeof entry)
+    size_t n = fuzz_read_file(cache_file, entry, sizeof entry);
+    if (n < HEADER_LEN + SHA256_DIGEST_LENGTH)
         die("read cache entry");
     memcpy(header, entry, HEADER_LEN);
     unsigned char digest[SHA256_DIGEST_LENGTH];

@@ -141,6 +141,50 @@ static inline void fuzz_remove_dir(const char *dir)
     rmdir(dir);
 }
 
+/* The set-up of the targets that fuzz files the library writes (fuzz_cache, fuzz_tiles):
+ * a scratch directory /tmp/tc_fuzz_<name>_XXXXXX (dir: 64 bytes) holding the regions file
+ * (regions: 128 bytes) written from regions_text, and the path of a cache directory in it
+ * (cache_dir: 128 bytes; the library creates it). Stops the target on failure. */
+static inline void fuzz_scratch(const char *target, const char *name, char *dir, char *regions,
+                                char *cache_dir, const char *regions_text)
+{
+    snprintf(dir, 64, "/tmp/tc_fuzz_%s_XXXXXX", name);
+    if (!mkdtemp(dir))
+        fuzz_die(target, "mkdtemp");
+    snprintf(regions, 128, "%s/regions.geojson", dir);
+    snprintf(cache_dir, 128, "%s/cache", dir);
+    FILE *f = fopen(regions, "wb");
+    if (!f || fputs(regions_text, f) < 0 || fclose(f) != 0)
+        fuzz_die(target, regions);
+}
+
+/* The path of the file of dir whose name starts with prefix and ends with suffix into out
+ * (the last such in directory order; "" when none). */
+static inline void fuzz_find_file(const char *dir, const char *prefix, const char *suffix,
+                                  char *out, size_t len)
+{
+    out[0] = '\0';
+    char **names = VSIReadDir(dir);
+    size_t np = strlen(prefix), ns = strlen(suffix);
+    for (int i = 0; names && names[i]; i++) {
+        size_t n = strlen(names[i]);
+        if (n >= np + ns && !strncmp(names[i], prefix, np) &&
+            !strcmp(names[i] + n - ns, suffix))
+            snprintf(out, len, "%s/%s", dir, names[i]);
+    }
+    CSLDestroy(names);
+}
+
+/* A whole file into buf (cap bytes): its size, or 0 when unreadable or cap bytes or more. */
+static inline size_t fuzz_read_file(const char *path, unsigned char *buf, size_t cap)
+{
+    FILE *f = fopen(path, "rb");
+    size_t n = f ? fread(buf, 1, cap, f) : 0;
+    if (f)
+        fclose(f);
+    return n < cap ? n : 0;
+}
+
 /* A NUL-terminated copy of the input (for the text entry points). */
 static inline char *fuzz_cstr(const uint8_t *data, size_t size)
 {

@@ -11,7 +11,6 @@
  * Run: build-fuzz/tests/fuzz/fuzz_tiles -max_len=65536 tests/fuzz/corpus/tiles */
 #include "fuzz_common.h"
 
-#include <dirent.h>
 #include <openssl/sha.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -75,14 +74,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc, (void)argv;
     tc_ctx *ctx = fuzz_ctx();
-    snprintf(dir, sizeof dir, "/tmp/tc_fuzz_tiles_XXXXXX");
-    if (!mkdtemp(dir))
-        die("mkdtemp");
-    snprintf(regions, sizeof regions, "%s/regions.geojson", dir);
-    snprintf(cache_dir, sizeof cache_dir, "%s/cache", dir);
+    fuzz_scratch("fuzz_tiles", "tiles", dir, regions, cache_dir, regions_json);
     snprintf(arch_dir, sizeof arch_dir, "%s/arch", dir);
     atexit(cleanup);
-    write_text(regions, regions_json);
     if (mkdir(arch_dir, 0777) != 0)
         die("mkdir");
     for (int d = 0; d < 2; d++) {
@@ -96,23 +90,12 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     if (tc_regionset_open(ctx, regions, &o, &rs) != TC_OK ||
         tc_archive_open(ctx, arch_dir, &arch) != TC_OK || series(ctx) != TC_OK)
         die(tc_ctx_errmsg(ctx));
-    DIR *dh = opendir(cache_dir);
-    struct dirent *de;
-    while (dh && (de = readdir(dh)) != NULL) {
-        size_t n = strlen(de->d_name);
-        if (n > 8 && !strcmp(de->d_name + n - 8, ".tiles-0"))
-            snprintf(tiles_file, sizeof tiles_file, "%s/%s", cache_dir, de->d_name);
-    }
-    if (dh)
-        closedir(dh);
+    fuzz_find_file(cache_dir, "regionset-", ".tiles-0", tiles_file, sizeof tiles_file);
     if (!tiles_file[0])
         die("no tiles file written");
-    FILE *f = fopen(tiles_file, "rb");
     static unsigned char file[1 << 20];
-    size_t n = f ? fread(file, 1, sizeof file, f) : 0;
-    if (f)
-        fclose(f);
-    if (n < KEY_LEN + SHA256_DIGEST_LENGTH || n == sizeof file)
+    size_t n = fuzz_read_file(tiles_file, file, sizeof file);
+    if (n < KEY_LEN + SHA256_DIGEST_LENGTH)
         die("read tiles file");
     memcpy(key, file, KEY_LEN);
     if (getenv("TC_FUZZ_DUMP_TILES")) /* the valid body: the seeds are made from it */
