@@ -35,18 +35,18 @@ typedef struct options {
 typedef struct inputs {
     char regions[PATH_LEN], land[PATH_LEN], control[PATH_LEN], official[PATH_LEN];
     char control_date[11], requested_date[11], cache[PATH_LEN];
+    char archive[PATH_LEN]; /* --archive, else DATA_DIR/control/deepstate */
 } inputs;
 
 
 int usage_error(const char *fmt, ...);
 int api_error(tc_ctx *ctx, tc_status st);
 int parse_args(int argc, char **argv, options *o);
-/* Resolve the input paths; returns the data directory. */
-const char *resolve_inputs(const options *o, inputs *in);
+/* Resolve the input paths from the options and the data directory. */
+void resolve_inputs(const options *o, inputs *in);
 tc_status open_regionset(tc_ctx *ctx, const options *o, const inputs *in, tc_regionset **rs);
-/* The snapshot archive: --archive (a directory, or a layer with --date-field and --layer),
- * else DATA_DIR/control/deepstate. */
-tc_status open_archive(tc_ctx *ctx, const options *o, const char *data_dir, tc_archive **arch);
+/* The snapshot archive in->archive: a directory, or a layer with --date-field and --layer. */
+tc_status open_archive(tc_ctx *ctx, const options *o, const inputs *in, tc_archive **arch);
 /* s for people to read: a connection string's password=VALUE shown as password=*** */
 const char *shown_source(const char *s, char *buf, size_t len);
 /* Apply --region / --units to report options; idx is owned by the caller (free()). */

@@ -129,7 +129,7 @@ static void json_change(FILE *f, const tc_change *c)
 }
 
 static void write_json(FILE *f, const tc_series *s, const tc_regionset *rs, const inputs *in,
-                       const char *archive, double sliver_m)
+                       double sliver_m)
 {
     char shown[PATH_LEN];
     size_t nr = tc_series_row_count(s);
@@ -179,7 +179,7 @@ static void write_json(FILE *f, const tc_series *s, const tc_regionset *rs, cons
     } else
         fputs("null, \"land_sha256\": null", f);
     fputs(", \"archive\": ", f);
-    json_str(f, shown_source(archive, shown, sizeof shown));
+    json_str(f, shown_source(in->archive, shown, sizeof shown));
     fprintf(f, ",\n    \"area_method\": \"geodesic polygon area on the WGS84 ellipsoid (PROJ "
                "geod_*)\", \"land_mode\": \"%s\", \"sliver_width_m\": %.1f,\n",
             tc_regionset_has_land(rs) ? "land" : "as-drawn", sliver_m);
@@ -303,13 +303,7 @@ int cmd_series(int argc, char **argv, bool front)
         return rc;
     inputs in;
     memset(&in, 0, sizeof in);
-    const char *dir = resolve_inputs(&o, &in);
-    char archive[PATH_LEN];
-    if (o.archive)
-        snprintf(archive, sizeof archive, "%s", o.archive);
-    else
-        snprintf(archive, sizeof archive, "%s/control/deepstate", dir);
-
+    resolve_inputs(&o, &in);
     tc_ctx *ctx = NULL;
     tc_status st = tc_ctx_new(&ctx);
     if (st != TC_OK) {
@@ -334,7 +328,7 @@ int cmd_series(int argc, char **argv, bool front)
         rc = usage_error("--from %s is after --to %s", o.from, o.to);
         goto done;
     }
-    if ((st = open_archive(ctx, &o, dir, &arch)) != TC_OK)
+    if ((st = open_archive(ctx, &o, &in, &arch)) != TC_OK)
         goto api_fail;
     if ((st = open_regionset(ctx, &o, &in, &rs)) != TC_OK)
         goto api_fail;
@@ -358,7 +352,7 @@ int cmd_series(int argc, char **argv, bool front)
     else if (o.format == FMT_CSV)
         write_csv(out, s, rs);
     else if (o.format == FMT_JSON)
-        write_json(out, s, rs, &in, archive, o.sliver_width_m);
+        write_json(out, s, rs, &in, o.sliver_width_m);
     else
         write_table(out, s, rs, tc_regionset_has_land(rs));
     rc = out_close(&o, out, tmp);

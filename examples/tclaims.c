@@ -470,7 +470,7 @@ static void default_cache_dir(char *buf, size_t len)
         buf[0] = '\0';
 }
 
-const char *resolve_inputs(const options *o, inputs *in)
+void resolve_inputs(const options *o, inputs *in)
 {
     const char *dir = o->data_dir;
     if (!dir)
@@ -486,13 +486,16 @@ const char *resolve_inputs(const options *o, inputs *in)
     else if (!o->no_land)
         snprintf(in->land, PATH_LEN, "%s/land/ne_10m_land_ukraine_region.geojson", dir);
     snprintf(in->official, PATH_LEN, "%s/official_areas.csv", dir);
+    if (o->archive)
+        snprintf(in->archive, PATH_LEN, "%s", o->archive);
+    else
+        snprintf(in->archive, PATH_LEN, "%s/control/deepstate", dir);
     if (!o->no_cache) {
         if (o->cache_dir)
             snprintf(in->cache, PATH_LEN, "%s", o->cache_dir);
         else
             default_cache_dir(in->cache, PATH_LEN);
     }
-    return dir;
 }
 
 tc_status open_regionset(tc_ctx *ctx, const options *o, const inputs *in, tc_regionset **rs)
@@ -508,16 +511,14 @@ tc_status open_regionset(tc_ctx *ctx, const options *o, const inputs *in, tc_reg
     return tc_regionset_open(ctx, in->regions, &ro, rs);
 }
 
-tc_status open_archive(tc_ctx *ctx, const options *o, const char *data_dir, tc_archive **arch)
+tc_status open_archive(tc_ctx *ctx, const options *o, const inputs *in, tc_archive **arch)
 {
     if (o->date_field) {
         tc_open_opts lo = TC_OPEN_OPTS_INIT;
         lo.layer_name = o->layer;
-        return tc_archive_open_layer(ctx, o->archive, &lo, o->date_field, arch);
+        return tc_archive_open_layer(ctx, in->archive, &lo, o->date_field, arch);
     }
-    char dir[PATH_LEN];
-    snprintf(dir, sizeof dir, "%s/control/deepstate", data_dir);
-    return tc_archive_open(ctx, o->archive ? o->archive : dir, arch);
+    return tc_archive_open(ctx, in->archive, arch);
 }
 
 const char *shown_source(const char *s, char *buf, size_t len)
@@ -666,7 +667,7 @@ static int cmd_report(int argc, char **argv)
     if (rc)
         return rc;
     inputs in = {0};
-    const char *dir = resolve_inputs(&o, &in);
+    resolve_inputs(&o, &in);
 
     tc_ctx *ctx = NULL;
     tc_status st = tc_ctx_new(&ctx);
@@ -700,7 +701,7 @@ static int cmd_report(int argc, char **argv)
         else
             snprintf(in.control_date, sizeof in.control_date, "unknown");
     } else {
-        if ((st = open_archive(ctx, &o, dir, &arch)) != TC_OK)
+        if ((st = open_archive(ctx, &o, &in, &arch)) != TC_OK)
             goto api_fail;
         size_t k = tc_archive_count(arch) - 1;
         if (o.date) {
