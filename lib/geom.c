@@ -3,6 +3,7 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* Geodesic area and perimeter of one ring; |area| so winding does not matter. */
 tc_status tc__ring_xy(tc_ctx *ctx, const GEOSGeometry *ring, double **x, double **y, size_t *n)
@@ -54,13 +55,232 @@ tc_status tc__each_ring(tc_ctx *ctx, const GEOSGeometry *g, tc__ring_fn fn, void
     return TC_OK;
 }
 
-static tc_status ring_area(tc_ctx *ctx, const GEOSGeometry *ring, double *area, double *perim)
+/* ---------------------------------------------------------------- edge terms */
+
+/* The geodesic area of a ring is a sum of one term per edge, S12: the area between the
+ * edge and the equator (geod_geninverse). A unit's land keeps its terms (computed once,
+ * stored in the region cache), looked up here by the edge's two end points: every piece an
+ * overlay cuts from the land keeps the land's vertices bit for bit, so most of a piece's
+ * edges are land edges whose term is known, and only the new ones (along the snapshot) are
+ * computed. */
+struct tc__edge_terms {
+    size_t n;        /* vertices: every ring's points but its closing one */
+    double *xy;      /* 2n coordinates */
+    double *term;    /* n: S12 of the edge from vertex i to vertex nxt[i] */
+    uint32_t *nxt, *prv;
+    uint32_t *slot;  /* open addressing: vertex index + 1, 0 empty */
+    size_t mask;
+};
+
+static size_t xy_hash(double x, double y)
+{
+    uint64_t a, b;
+    memcpy(&a, &x, sizeof a);
+    memcpy(&b, &y, sizeof b);
+    uint64_t k = a * 0x9E3779B97F4A7C15ull ^ (b + 0x632BE59BD9B4E019ull + (a << 6) + (a >> 2));
+    k ^= k >> 31;
+    k *= 0xBF58476D1CE4E5B9ull;
+    k ^= k >> 29;
+    return (size_t)k;
+}
+
+/* Vertex of et at (x, y), or -1. (A point the land visits twice is found once: its other
+ * visit's edges are then computed, not looked up; the sum is the same.) */
+static long et_find(const tc__edge_terms *et, double x, double y)
+{
+    for (size_t i = xy_hash(x, y) & et->mask;; i = (i + 1) & et->mask) {
+        uint32_t v = et->slot[i];
+        if (!v)
+            return -1;
+        if (et->xy[2 * (v - 1)] == x && et->xy[2 * (v - 1) + 1] == y)
+            return (long)(v - 1);
+    }
+}
+
+/* The term of the edge (x0, y0) -> (x1, y1) when it is an edge of et (either way). */
+static bool et_term(const tc__edge_terms *et, double x0, double y0, double x1, double y1,
+                    double *S12)
+{
+    long v = et_find(et, x0, y0);
+    if (v < 0)
+        return false;
+    const double *q = &et->xy[2 * et->nxt[v]];
+    if (q[0] == x1 && q[1] == y1) {
+        *S12 = et->term[v];
+        return true;
+    }
+    uint32_t p = et->prv[v];
+    q = &et->xy[2 * p];
+    if (q[0] == x1 && q[1] == y1) {
+        *S12 = -et->term[p];
+        return true;
+    }
+    return false;
+}
+
+typedef struct et_build {
+    tc__edge_terms *et;
+    const double *terms; /* given, or NULL: computed */
+    size_t n_terms;
+    bool count_only;
+} et_build;
+
+static tc_status et_ring(tc_ctx *ctx, void *user, const GEOSGeometry *ring)
+{
+    et_build *b = user;
+    tc__edge_terms *et = b->et;
+    GEOSContextHandle_t h = ctx->geos;
+    const GEOSCoordSequence *seq = GEOSGeom_getCoordSeq_r(h, ring);
+    unsigned int n = 0;
+    if (!seq || !GEOSCoordSeq_getSize_r(h, seq, &n) || n < 4)
+        return tc__fail(ctx, TC_ERR_GEOMETRY, "edge terms: cannot read ring: %s", ctx->geos_msg);
+    size_t m = n - 1, base = et->n; /* the closing point repeats the first */
+    if (b->count_only) {
+        et->n += m;
+        return TC_OK;
+    }
+    /* straight into place; the closing point lands in the next ring's first slot (or the
+     * spare one at the end) and is overwritten */
+    double *xy = et->xy + 2 * base;
+    if (!GEOSCoordSeq_copyToBuffer_r(h, seq, xy, 0, 0))
+        return tc__fail(ctx, TC_ERR_GEOMETRY, "edge terms: cannot copy ring: %s", ctx->geos_msg);
+    for (size_t i = 0; i < m; i++) {
+        size_t v = base + i;
+        et->nxt[v] = (uint32_t)(i + 1 < m ? v + 1 : base);
+        et->prv[v] = (uint32_t)(i > 0 ? v - 1 : base + m - 1);
+        if (b->terms) {
+            et->term[v] = b->terms[v];
+        } else {
+            double s12;
+            geod_geninverse(&ctx->geod, xy[2 * i + 1], xy[2 * i], xy[2 * i + 3], xy[2 * i + 2],
+                            &s12, NULL, NULL, NULL, NULL, NULL, &et->term[v]);
+        }
+    }
+    for (size_t i = 0; i < m; i++) {
+        const double x = xy[2 * i], y = xy[2 * i + 1];
+        size_t k = xy_hash(x, y) & et->mask;
+        uint32_t w;
+        while ((w = et->slot[k]) && !(et->xy[2 * (w - 1)] == x && et->xy[2 * (w - 1) + 1] == y))
+            k = (k + 1) & et->mask;
+        if (!w)
+            et->slot[k] = (uint32_t)(base + i + 1);
+    }
+    et->n += m;
+    return TC_OK;
+}
+
+void tc__edge_terms_free(tc__edge_terms *et)
+{
+    if (!et)
+        return;
+    free(et->xy);
+    free(et->term);
+    free(et->nxt);
+    free(et->prv);
+    free(et->slot);
+    free(et);
+}
+
+tc_status tc__edge_terms_new(tc_ctx *ctx, const GEOSGeometry *g, const double *terms,
+                             size_t n_terms, tc__edge_terms **out)
+{
+    *out = NULL;
+    tc__edge_terms *et = calloc(1, sizeof *et);
+    if (!et)
+        return tc__fail(ctx, TC_ERR_NOMEM, "edge terms: out of memory");
+    et_build b = {et, terms, n_terms, true};
+    tc_status st = tc__each_ring(ctx, g, et_ring, &b);
+    size_t n = et->n;
+    if (st == TC_OK && (n >= UINT32_MAX / 2 || (terms && n_terms != n)))
+        st = tc__fail(ctx, TC_ERR_INTERNAL, "edge terms: %zu vertices, %zu terms", n,
+                      terms ? n_terms : n);
+    size_t cap = 16;
+    while (cap < 2 * n)
+        cap *= 2;
+    if (st == TC_OK) {
+        et->xy = malloc((2 * n + 2) * sizeof *et->xy); /* (+ a closing point's room) */
+        et->term = malloc((n + 1) * sizeof *et->term);
+        et->nxt = malloc((n + 1) * sizeof *et->nxt);
+        et->prv = malloc((n + 1) * sizeof *et->prv);
+        et->slot = calloc(cap, sizeof *et->slot);
+        et->mask = cap - 1;
+        et->n = 0;
+        b.count_only = false;
+        st = et->xy && et->term && et->nxt && et->prv && et->slot
+                 ? tc__each_ring(ctx, g, et_ring, &b)
+                 : tc__fail(ctx, TC_ERR_NOMEM, "edge terms: out of memory");
+    }
+    if (st != TC_OK) {
+        tc__edge_terms_free(et);
+        return st;
+    }
+    *out = et;
+    return TC_OK;
+}
+
+const double *tc__edge_terms_values(const tc__edge_terms *et, size_t *n)
+{
+    *n = et->n;
+    return et->term;
+}
+
+/* Error-free sum and the two-double accumulator of GeographicLib (geodesic.c's sumx() and
+ * accadd()), so that a ring summed from stored terms in the order geod_polygonarea() adds
+ * them gives its figure. */
+static double sum_exact(double u, double v, double *t)
+{
+    volatile double s = u + v;
+    volatile double up = s - v;
+    volatile double vpp = s - up;
+    up -= u;
+    vpp -= v;
+    *t = s != 0 ? 0 - (up + vpp) : s;
+    return s;
+}
+
+static void acc_add(double s[2], double y)
+{
+    double u, z = sum_exact(y, s[1], &u);
+    s[0] = sum_exact(z, s[0], &s[1]);
+    if (s[0] == 0)
+        s[0] = u;
+    else
+        s[1] = s[1] + u;
+}
+
+/* Signed area of a ring east of the prime meridian (no edge crosses it, so the crossing
+ * count of geod_polygon_compute() is 0), from its edges' terms: et's where the edge is
+ * et's, geod_geninverse's otherwise; geod_polygon_compute()'s rule for the result
+ * (counter-clockwise positive, in (-area0/2, area0/2]). */
+static double et_ring_area(tc_ctx *ctx, const tc__edge_terms *et, const double *x,
+                           const double *y, size_t n)
+{
+    double t[2] = {0, 0};
+    for (size_t i = 0; i + 1 < n; i++) { /* the last edge is the closing one */
+        double S12 = 0, s12;
+        if (!et_term(et, x[i], y[i], x[i + 1], y[i + 1], &S12))
+            geod_geninverse(&ctx->geod, y[i], x[i], y[i + 1], x[i + 1], &s12, NULL, NULL, NULL,
+                            NULL, NULL, &S12);
+        acc_add(t, S12);
+    }
+    double area0 = 4 * TC__PI * ctx->geod.c2;
+    t[0] = -t[0], t[1] = -t[1];
+    if (t[0] > area0 / 2)
+        acc_add(t, -area0);
+    else if (t[0] <= -area0 / 2)
+        acc_add(t, +area0);
+    return 0 + t[0];
+}
+
+static tc_status ring_area(tc_ctx *ctx, const GEOSGeometry *ring, const tc__edge_terms *et,
+                           double *area, double *perim)
 {
     GEOSContextHandle_t h = ctx->geos;
     double *x = NULL, *y = NULL;
     size_t n = 0;
     *area = 0.0;
-    *perim = 0.0;
+    if (perim)
+        *perim = 0.0;
     tc_status st = tc__ring_xy(ctx, ring, &x, &y, &n);
     if (st != TC_OK || n < 4)
         return st; /* empty or degenerate ring: no area */
@@ -78,9 +298,13 @@ static tc_status ring_area(tc_ctx *ctx, const GEOSGeometry *ring, double *area, 
         /* Inside a box that small the area is under half the ellipsoid: |signed area| is
          * it, whatever the winding (and robust for flat or self-touching rings, whose
          * planar winding means nothing). */
-        geod_polygonarea(&ctx->geod, y, x, (int)(n - 1), &a, &p);
+        if (et && !perim && x0 > 0) /* (so no edge crosses the prime meridian) */
+            a = et_ring_area(ctx, et, x, y, n);
+        else
+            geod_polygonarea(&ctx->geod, y, x, (int)(n - 1), &a, &p);
         *area = fabs(a);
-        *perim = p;
+        if (perim)
+            *perim = p;
         return TC_OK;
     }
     /* A larger ring may enclose more than half the ellipsoid, where fabs() of the signed
@@ -97,24 +321,26 @@ static tc_status ring_area(tc_ctx *ctx, const GEOSGeometry *ring, double *area, 
     }
     geod_polygon_compute(&ctx->geod, &poly, 0, 0, &a, &p);
     *area = a;
-    *perim = p;
+    if (perim)
+        *perim = p;
     return TC_OK;
 }
 
-static tc_status poly_area(tc_ctx *ctx, const GEOSGeometry *poly, double *area, double *perim)
+static tc_status poly_area(tc_ctx *ctx, const GEOSGeometry *poly, const tc__edge_terms *et,
+                           double *area, double *perim)
 {
     GEOSContextHandle_t h = ctx->geos;
     double a = 0.0, p = 0.0;
     const GEOSGeometry *shell = GEOSGetExteriorRing_r(h, poly);
     if (!shell)
         return tc__fail(ctx, TC_ERR_GEOMETRY, "area: polygon without shell");
-    tc_status st = ring_area(ctx, shell, &a, &p);
+    tc_status st = ring_area(ctx, shell, et, &a, perim ? &p : NULL);
     if (st != TC_OK)
         return st;
     int nh = GEOSGetNumInteriorRings_r(h, poly);
     for (int i = 0; i < nh; i++) {
         double ha = 0.0, hp = 0.0;
-        st = ring_area(ctx, GEOSGetInteriorRingN_r(h, poly, i), &ha, &hp);
+        st = ring_area(ctx, GEOSGetInteriorRingN_r(h, poly, i), et, &ha, perim ? &hp : NULL);
         if (st != TC_OK)
             return st;
         a -= ha;
@@ -126,21 +352,23 @@ static tc_status poly_area(tc_ctx *ctx, const GEOSGeometry *poly, double *area, 
                         "the ellipsoid; degenerate geometry",
                         -a);
     *area += a;
-    *perim += p;
+    if (perim)
+        *perim += p;
     return TC_OK;
 }
 
-static tc_status any_area(tc_ctx *ctx, const GEOSGeometry *g, double *area, double *perim)
+static tc_status any_area(tc_ctx *ctx, const GEOSGeometry *g, const tc__edge_terms *et,
+                          double *area, double *perim)
 {
     GEOSContextHandle_t h = ctx->geos;
     switch (GEOSGeomTypeId_r(h, g)) {
     case GEOS_POLYGON:
-        return GEOSisEmpty_r(h, g) ? TC_OK : poly_area(ctx, g, area, perim);
+        return GEOSisEmpty_r(h, g) ? TC_OK : poly_area(ctx, g, et, area, perim);
     case GEOS_MULTIPOLYGON:
     case GEOS_GEOMETRYCOLLECTION: {
         int n = GEOSGetNumGeometries_r(h, g);
         for (int i = 0; i < n; i++) {
-            tc_status st = any_area(ctx, GEOSGetGeometryN_r(h, g, i), area, perim);
+            tc_status st = any_area(ctx, GEOSGetGeometryN_r(h, g, i), et, area, perim);
             if (st != TC_OK)
                 return st;
         }
@@ -155,13 +383,23 @@ tc_status tc__geom_area_m2(tc_ctx *ctx, const GEOSGeometry *g, double *area_m2,
                            double *perimeter_m)
 {
     double a = 0.0, p = 0.0;
-    tc_status st = any_area(ctx, g, &a, &p);
+    tc_status st = any_area(ctx, g, NULL, &a, perimeter_m ? &p : NULL);
     if (st != TC_OK)
         return st;
     *area_m2 = a;
     if (perimeter_m)
         *perimeter_m = p;
     return TC_OK;
+}
+
+tc_status tc__geom_area_et_m2(tc_ctx *ctx, const GEOSGeometry *g, const tc__edge_terms *et,
+                              double *area_m2)
+{
+    double a = 0.0;
+    tc_status st = any_area(ctx, g, et, &a, NULL);
+    if (st == TC_OK)
+        *area_m2 = a;
+    return st;
 }
 
 typedef struct coord_check {

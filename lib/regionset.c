@@ -19,11 +19,12 @@
 #include <unistd.h>
 
 #define CACHE_MAGIC "TCLAIMS-REGIONSET\n"
-#define CACHE_FORMAT 5u /* 2: SHA-256 of the content at the end; 3: grid-noded inputs;
+#define CACHE_FORMAT 6u /* 2: SHA-256 of the content at the end; 3: grid-noded inputs;
                            4: entries per unit, strips optional (added by later runs);
-                           5: rings densified monotonically, repaired after densifying */
+                           5: rings densified monotonically, repaired after densifying;
+                           6: the land's edge terms (tc__edge_terms) */
 
-enum { SLOT_LAND, SLOT_SIMPLE, SLOT_STRIP, N_SLOTS };
+enum { SLOT_LAND, SLOT_TERMS, SLOT_SIMPLE, SLOT_STRIP, N_SLOTS }; /* (the cache file's order) */
 
 struct tc__lazy {
     pthread_mutex_t lock;       /* guards every unit's geometries and the fields below */
@@ -46,6 +47,7 @@ static void free_units(tc_ctx *ctx, tc__unit *u, size_t n)
         for (int k = 0; k < 3; k++)
             if (g[k])
                 GEOSGeom_destroy_r(ctx->geos, g[k]);
+        tc__edge_terms_free(u[i].et);
     }
     free(u);
 }
@@ -176,6 +178,23 @@ static tc_status need_slot(tc_ctx *ctx, const tc_regionset *rs, tc__unit *u, int
     tc__geom_warm(ctx, g);
     *dst = g;
     return TC_OK;
+}
+
+/* The land of u with its edges' area terms, for a unit a report measures (lock held). */
+static tc_status need_land_terms(tc_ctx *ctx, const tc_regionset *rs, tc__unit *u)
+{
+    tc_status st = need_slot(ctx, rs, u, SLOT_LAND);
+    if (st != TC_OK || u->et)
+        return st;
+    const tc__lazy *z = rs->lazy;
+    /* (checked at open: 8-byte words at a multiple of 8) */
+    const double *t = z->blob && u->len[SLOT_TERMS]
+                          ? (const double *)(const void *)(z->blob + u->off[SLOT_TERMS])
+                          : NULL;
+    st = tc__edge_terms_new(ctx, u->land, t, t ? u->len[SLOT_TERMS] / 8 : 0, &u->et);
+    if (st == TC_ERR_INTERNAL) /* terms not of this land (a bug of ours): computed afresh */
+        st = tc__edge_terms_new(ctx, u->land, NULL, 0, &u->et);
+    return st;
 }
 
 /* Parse what the strip of unit i is built from: its simplified outline and the land of
@@ -339,6 +358,7 @@ typedef struct unit_out {
     const GEOSGeometry *from; /* the geometry it was computed from */
     double admin_m2, land_m2, env[4], strip_d;
     GEOSGeometry *land, *simple;
+    tc__edge_terms *et; /* of land */
 } unit_out;
 
 static void unit_out_free_h(GEOSContextHandle_t h, unit_out *o)
@@ -347,6 +367,7 @@ static void unit_out_free_h(GEOSContextHandle_t h, unit_out *o)
         GEOSGeom_destroy_r(h, o->land);
     if (o->simple)
         GEOSGeom_destroy_r(h, o->simple);
+    tc__edge_terms_free(o->et);
     memset(o, 0, sizeof *o);
 }
 
@@ -360,10 +381,10 @@ static tc_status build_unit(tc_ctx *ctx, const GEOSGeometry *admin, const char *
 {
     GEOSContextHandle_t h = ctx->geos;
     memset(o, 0, sizeof *o);
-    tc_status st = tc__geom_area_m2(ctx, admin, &o->admin_m2, NULL);
+    bool inland = !land || GEOSPreparedContains_r(h, pland, admin) == 1;
+    tc_status st = inland ? TC_OK : tc__geom_area_m2(ctx, admin, &o->admin_m2, NULL);
     if (st != TC_OK)
         return st;
-    bool inland = !land || GEOSPreparedContains_r(h, pland, admin) == 1;
     if (inland)
         o->land = GEOSGeom_clone_r(h, admin); /* inland unit: all land */
     else
@@ -373,10 +394,13 @@ static tc_status build_unit(tc_ctx *ctx, const GEOSGeometry *admin, const char *
     /* read-only from here on, possibly from several threads: no lazy state left in GEOS */
     tc__geom_warm(ctx, o->land);
     set_env(ctx, o->land, o->env);
-    if (inland) /* the same coordinates: the same area, bit for bit */
-        o->land_m2 = o->admin_m2;
-    else
-        st = tc__geom_area_m2(ctx, o->land, &o->land_m2, NULL);
+    /* the land's area from its edges' terms, kept for the pieces overlays cut from it (the
+     * figure geod_polygonarea() gives, bit for bit) */
+    st = tc__edge_terms_new(ctx, o->land, NULL, 0, &o->et);
+    if (st == TC_OK)
+        st = tc__geom_area_et_m2(ctx, o->land, o->et, &o->land_m2);
+    if (inland) /* the same coordinates: the same area */
+        o->admin_m2 = o->land_m2;
     if (st == TC_OK)
         st = strip_source(ctx, code, admin, &o->strip_d, &o->simple);
     if (st != TC_OK)
@@ -618,6 +642,7 @@ static tc_status build(tc_ctx *ctx, tc_regionset *rs, const char *path,
         u->admin_m2 = uo.admin_m2;
         u->land_m2 = uo.land_m2;
         u->land = uo.land;
+        u->et = uo.et;
         u->simple = uo.simple;
         u->strip_d = uo.strip_d;
         memcpy(u->env, uo.env, sizeof u->env);
@@ -681,7 +706,8 @@ static void cache_key(const tc_regionset *rs, const tc_regionset_opts *o, char h
  * File layout (native byte order; the key covers the library and format version):
  *   magic, u32 format, char key[64], u32 n, u32 has_land,
  *   n x (str code, str name, f64 admin_m2, f64 land_m2, f64 env[4], f64 strip_d,
- *        3 x (u64 offset, u64 length): land, simple, strip; length 0: absent),
+ *        4 x (u64 offset, u64 length): land, the land's edge terms (one f64 per vertex,
+ *        tc__edge_terms_values()), simple, strip; length 0: absent),
  *   u32 warnings, str each, u64 blob length, zero bytes up to a multiple of 8, blob (the
  *   geometry entries, each at a multiple of 8: tc__geom_encode()), magic,
  *   SHA-256 of everything before it. */
@@ -694,18 +720,23 @@ static void cache_write(tc_ctx *ctx, const tc_regionset *rs)
         return;
     }
     tc__wbuf blob = {NULL, 0, 0, false}, b = {NULL, 0, 0, false};
-    uint64_t (*ent)[2] = calloc(rs->n ? 3 * rs->n : 1, sizeof *ent);
+    uint64_t (*ent)[2] = calloc(rs->n ? N_SLOTS * rs->n : 1, sizeof *ent);
     if (!ent)
         blob.nomem = true;
     for (size_t i = 0; i < rs->n && !blob.nomem; i++) {
         const tc__unit *u = &rs->units[i];
-        const GEOSGeometry *g[N_SLOTS] = {u->land, u->simple, u->strip};
+        const GEOSGeometry *g[N_SLOTS] = {u->land, NULL, u->simple, u->strip};
         for (int s = 0; s < N_SLOTS; s++) {
-            uint64_t *e = ent[3 * i + (size_t)s];
+            uint64_t *e = ent[N_SLOTS * i + (size_t)s];
             e[0] = blob.n;
             if (z->blob && u->len[s]) {
                 tc__put(&blob, z->blob + u->off[s], u->len[s]);
-            } else if (g[s] && !tc__geom_encode(ctx->geos, &blob, g[s])) {
+            } else if (s == SLOT_TERMS) {
+                size_t nt = 0;
+                const double *t = u->et ? tc__edge_terms_values(u->et, &nt) : NULL;
+                if (t)
+                    tc__put(&blob, t, nt * sizeof *t);
+            } else if (s != SLOT_TERMS && g[s] && !tc__geom_encode(ctx->geos, &blob, g[s])) {
                 blob.nomem = true; /* another type: not stored at all */
                 break;
             }
@@ -727,8 +758,8 @@ static void cache_write(tc_ctx *ctx, const tc_regionset *rs)
             tc__put_f64(&b, u->env[k]);
         tc__put_f64(&b, u->strip_d);
         for (int s = 0; s < N_SLOTS; s++) {
-            tc__put_u64(&b, ent[3 * i + (size_t)s][0]);
-            tc__put_u64(&b, ent[3 * i + (size_t)s][1]);
+            tc__put_u64(&b, ent[N_SLOTS * i + (size_t)s][0]);
+            tc__put_u64(&b, ent[N_SLOTS * i + (size_t)s][1]);
         }
     }
     tc__put_u32(&b, (uint32_t)z->n_warn);
@@ -763,8 +794,8 @@ static void cache_write(tc_ctx *ctx, const tc_regionset *rs)
     z->blob_n = blob.n;
     for (size_t i = 0; i < rs->n; i++)
         for (int s = 0; s < N_SLOTS; s++) {
-            rs->units[i].off[s] = (size_t)ent[3 * i + (size_t)s][0];
-            rs->units[i].len[s] = (size_t)ent[3 * i + (size_t)s][1];
+            rs->units[i].off[s] = (size_t)ent[N_SLOTS * i + (size_t)s][0];
+            rs->units[i].len[s] = (size_t)ent[N_SLOTS * i + (size_t)s][1];
         }
     free(ent);
 }
@@ -823,7 +854,10 @@ static bool cache_read(tc_ctx *ctx, tc_regionset *rs, const char *file, const ch
     for (uint32_t i = 0; ok && i < nu; i++) /* so that a later parse cannot fail */
         for (int s = 0; s < N_SLOTS; s++)
             ok = ok && units[i].off[s] <= blob_n && units[i].len[s] <= blob_n - units[i].off[s] &&
-                 (!units[i].len[s] || tc__geom_decode(NULL, blob + units[i].off[s], units[i].len[s]));
+                 (!units[i].len[s] ||
+                  (s == SLOT_TERMS ? units[i].len[s] % 8 == 0 && units[i].off[s] % 8 == 0
+                                   : tc__geom_decode(NULL, blob + units[i].off[s],
+                                                     units[i].len[s]) != NULL));
     const void *trailer = ok ? tc__take(&r, ml) : NULL;
     ok = ok && trailer && memcmp(trailer, CACHE_MAGIC, ml) == 0 && r.pos == r.n;
     if (ok) {
@@ -919,19 +953,25 @@ tc_status tc__regionset_prepare(tc_ctx *ctx, const tc_regionset *rs, const tc_sn
         tc__unit *u = &rs->units[i];
         if (u->land && (u->strip || !classified[i])) { /* the report decides for itself */
             touched[i] = true;
+            if (classified[i])
+                st = need_land_terms(ctx, rs, u);
             continue;
         }
         /* a land whose envelope misses the snapshot's is not touched: left unparsed */
         bool empty = env_empty(u->env), near = env_overlap(u->env, se);
         if (all || empty || near)
             st = need_slot(ctx, rs, u, SLOT_LAND);
-        if (st == TC_OK && near) {
+        if (st == TC_OK && near && !classified[i]) {
+            touched[i] = true; /* the report tests it, in parallel (as if prepared before) */
+        } else if (st == TC_OK && near) {
             if (!psnap && !(psnap = GEOSPrepare_r(h, snap->geom)))
                 st = tc__fail(ctx, TC_ERR_GEOMETRY, "report: cannot prepare the snapshot: %s",
                               ctx->geos_msg);
             else
                 touched[i] = GEOSPreparedIntersects_r(h, psnap, u->land) == 1;
         }
+        if (st == TC_OK && touched[i] && classified[i])
+            st = need_land_terms(ctx, rs, u);
         if (touched[i] && classified[i])
             todo[n_todo++] = i;
         else if (empty) /* the report sees an empty land as it is */
@@ -1091,7 +1131,7 @@ tc_status tc_regionset_prepare(tc_ctx *ctx, const tc_regionset *rs, const size_t
     tc_status st = TC_OK;
     pthread_mutex_lock(&rs->lazy->lock);
     for (size_t k = 0; k < m && st == TC_OK; k++)
-        st = need_slot(ctx, rs, &rs->units[todo[k]], SLOT_LAND);
+        st = need_land_terms(ctx, rs, &rs->units[todo[k]]);
     if (st == TC_OK)
         st = finish_strips(ctx, rs, todo, m, resolve_jobs(jobs));
     pthread_mutex_unlock(&rs->lazy->lock);

@@ -185,12 +185,15 @@ static void xy_free(xy_buf *b)
 
 /* ---------------------------------------------------------------- geodesic area */
 
-/* Geodesic area (m^2, holes subtracted) of polygonal g, added to *area: geod_polygonarea()
- * ring by ring (tc__geom_area_m2). */
+/* Geodesic area (m^2, holes subtracted) of polygonal g, added to *area. g is cut from the
+ * unit's land: the terms of the land's edges are looked up (tc__edge_terms), except by the
+ * plain method, the reference, which computes every edge (tc__geom_area_m2). */
 static tc_status area_m2(unit_job *j, const GEOSGeometry *g, double *area)
 {
     double a = 0.0;
-    tc_status st = tc__geom_area_m2(j->ctx, g, &a, NULL);
+    tc_status st = j->o->method == TC_METHOD_PLAIN
+                       ? tc__geom_area_m2(j->ctx, g, &a, NULL)
+                       : tc__geom_area_et_m2(j->ctx, g, j->u->et, &a);
     if (st == TC_OK)
         *area += a;
     return st;

@@ -136,6 +136,21 @@ tc_status tc__each_ring(tc_ctx *ctx, const GEOSGeometry *g, tc__ring_fn fn, void
  * polygonal GEOS geometry (Polygon, MultiPolygon, GeometryCollection). */
 tc_status tc__geom_area_m2(tc_ctx *ctx, const GEOSGeometry *g, double *area_m2,
                            double *perimeter_m);
+/* The geodesic area terms (S12, geod_geninverse) of every edge of polygonal g, indexed by
+ * the edges' end points: areas of pieces cut from g (whose vertices overlays keep exactly)
+ * then look up the terms of g's edges instead of computing them. terms: the n_terms values
+ * tc__edge_terms_values() gave for the same geometry (a cache), or NULL to compute them.
+ * Read-only once built: may be shared by threads. */
+typedef struct tc__edge_terms tc__edge_terms;
+tc_status tc__edge_terms_new(tc_ctx *ctx, const GEOSGeometry *g, const double *terms,
+                             size_t n_terms, tc__edge_terms **out);
+void tc__edge_terms_free(tc__edge_terms *et);
+/* One term per vertex, rings in tc__each_ring() order, each ring's closing point left out. */
+const double *tc__edge_terms_values(const tc__edge_terms *et, size_t *n);
+/* tc__geom_area_m2() without perimeter, the terms of et's edges looked up (et may be NULL).
+ * The same figure to rounding (the same, bit for bit, for g itself). */
+tc_status tc__geom_area_et_m2(tc_ctx *ctx, const GEOSGeometry *g, const tc__edge_terms *et,
+                              double *area_m2);
 /* Total planar length (degrees) of every ring or line of g. */
 tc_status tc__geom_planar_length_deg(tc_ctx *ctx, const GEOSGeometry *g, double *length_deg);
 /* MultiPolygon g (valid; consumed) with every edge longer than max_edge degrees split
@@ -257,11 +272,13 @@ typedef struct tc__unit {
                             prepared (tc__regionset_prepare) */
     GEOSGeometry *strip; /* MultiPolygon: neighbouring land within TC__STRIP_M beyond the unit;
                             NULL until prepared */
+    tc__edge_terms *et;  /* the area terms of land's edges, with land (tc__geom_area_et_m2) */
     /* regionset.c only */
     GEOSGeometry *simple; /* the unit as drawn, simplified: the strip's source (lazy) */
     double env[4];        /* envelope of land (x0, y0, x1, y1); x0 > x1: empty land */
     double strip_d;       /* strip width, degrees of longitude */
-    size_t off[3], len[3]; /* WKB of land, simple, strip in the cache file (len 0: none) */
+    size_t off[4], len[4]; /* land, its edge terms, simple and strip in the cache file
+                              (len 0: none) */
 } tc__unit;
 
 /* Width of the strip of neighbouring land kept beside each unit, metres. */
