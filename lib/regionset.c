@@ -395,7 +395,7 @@ static tc_status build_unit(tc_ctx *ctx, const GEOSGeometry *admin, const char *
     tc__geom_warm(ctx, o->land);
     set_env(ctx, o->land, o->env);
     /* the land's area from its edges' terms, kept for the pieces overlays cut from it (the
-     * figure geod_polygonarea() gives, bit for bit) */
+     * figure geod_polygonarea() gives, to the last bit) */
     st = tc__edge_terms_new(ctx, o->land, NULL, 0, &o->et);
     if (st == TC_OK)
         st = tc__geom_area_et_m2(ctx, o->land, o->et, &o->land_m2);

@@ -148,7 +148,7 @@ void tc__edge_terms_free(tc__edge_terms *et);
 /* One term per vertex, rings in tc__each_ring() order, each ring's closing point left out. */
 const double *tc__edge_terms_values(const tc__edge_terms *et, size_t *n);
 /* tc__geom_area_m2() without perimeter, the terms of et's edges looked up (et may be NULL).
- * The same figure to rounding (the same, bit for bit, for g itself). */
+ * The same figure to rounding (for g itself, to the last bit). */
 tc_status tc__geom_area_et_m2(tc_ctx *ctx, const GEOSGeometry *g, const tc__edge_terms *et,
                               double *area_m2);
 /* Total planar length (degrees) of every ring or line of g. */
