@@ -996,6 +996,85 @@ tc_status tc__regionset_prepare(tc_ctx *ctx, const tc_regionset *rs, const tc_sn
     return st;
 }
 
+/* ---------------------------------------------------------------- results */
+
+const char *tc__regionset_cache_key(const tc_regionset *rs)
+{
+    return rs && rs->lazy && rs->lazy->cache_dir ? rs->lazy->key : NULL;
+}
+
+#define RESULT_MAGIC "TCLAIMS-RESULT\n"
+#define RESULT_FORMAT 1u
+
+static char *result_path(const tc_regionset *rs, const char *hex, bool dir_only)
+{
+    size_t n = strlen(rs->lazy->cache_dir) + 96;
+    char *p = malloc(n);
+    if (p)
+        snprintf(p, n, dir_only ? "%s/results" : "%s/results/%.64s.bin", rs->lazy->cache_dir,
+                 hex);
+    return p;
+}
+
+bool tc__regionset_result_get(const tc_regionset *rs, const char hex[65], tc_areas *a)
+{
+    if (!tc__regionset_cache_key(rs))
+        return false;
+    char *path = result_path(rs, hex, false);
+    size_t n = 0;
+    bool damaged = false;
+    unsigned char *d = path ? tc__cache_read_file(path, &n, &damaged) : NULL;
+    free(path);
+    if (!d)
+        return false; /* absent or damaged: computed (and written) again */
+    tc__rbuf r = {d, n, 0, false};
+    const size_t ml = strlen(RESULT_MAGIC);
+    const void *m = tc__take(&r, ml);
+    bool ok = m && memcmp(m, RESULT_MAGIC, ml) == 0 && tc__get_u32(&r) == RESULT_FORMAT;
+    const void *k = ok ? tc__take(&r, 64) : NULL;
+    ok = ok && k && memcmp(k, hex, 64) == 0;
+    tc_areas x;
+    memset(&x, 0, sizeof x);
+    double *f[] = {&x.admin_m2,    &x.land_m2,     &x.controlled_m2, &x.gap_m2,
+                   &x.sliver_m2,   &x.enclosed_m2, &x.closure_rel,   &x.front_m};
+    for (size_t i = 0; ok && i < sizeof f / sizeof f[0]; i++)
+        ok = isfinite(*f[i] = tc__get_f64(&r));
+    size_t *c[] = {&x.n_gap, &x.n_sliver, &x.n_enclosed};
+    for (size_t i = 0; ok && i < sizeof c / sizeof c[0]; i++)
+        *c[i] = (size_t)tc__get_u64(&r);
+    x.classified = ok && tc__get_u32(&r) == 1u;
+    ok = ok && !r.bad && r.pos == r.n;
+    free(d);
+    if (ok)
+        *a = x;
+    return ok;
+}
+
+void tc__regionset_result_put(const tc_regionset *rs, const char hex[65], const tc_areas *a)
+{
+    if (!tc__regionset_cache_key(rs))
+        return;
+    char *dir = result_path(rs, hex, true), *path = result_path(rs, hex, false);
+    tc__wbuf b = {NULL, 0, 0, false};
+    tc__put(&b, RESULT_MAGIC, strlen(RESULT_MAGIC));
+    tc__put_u32(&b, RESULT_FORMAT);
+    tc__put(&b, hex, 64);
+    const double f[] = {a->admin_m2,  a->land_m2,     a->controlled_m2, a->gap_m2,
+                        a->sliver_m2, a->enclosed_m2, a->closure_rel,   a->front_m};
+    for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)
+        tc__put_f64(&b, f[i]);
+    tc__put_u64(&b, a->n_gap);
+    tc__put_u64(&b, a->n_sliver);
+    tc__put_u64(&b, a->n_enclosed);
+    tc__put_u32(&b, a->classified ? 1u : 0u);
+    /* a result not written is only one not reused: no warning */
+    if (dir && path && !b.nomem && tc__mkdir_p(dir))
+        (void)tc__cache_write_file(path, &b);
+    free(b.p);
+    free(dir);
+    free(path);
+}
+
 /* ---------------------------------------------------------------- tiles */
 
 /* Cached tiles of unit i: a file beside the set's cache file, keyed by the set's key (its

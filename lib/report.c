@@ -71,6 +71,7 @@ typedef struct unit_job {
     tc__memo *memo;           /* results of the previous report of a series, or NULL */
     size_t index;             /* the unit's index in the region set */
     const tc_regionset *rs;   /* the set (its cached tiles) */
+    int touched;              /* the snapshot touches the land: 1, -1 not, 0 not yet known */
 } unit_job;
 
 /* ---------------------------------------------------------------- series memo */
@@ -776,7 +777,7 @@ static tc_status compute_body(unit_job *j, tc_areas *a)
     ea_compare(j, u->land, u->land_m2);
     if (GEOSisEmpty_r(h, u->land))
         return TC_OK;
-    if (GEOSPreparedIntersects_r(h, j->psnap, u->land) != 1) {
+    if (j->touched ? j->touched < 0 : GEOSPreparedIntersects_r(h, j->psnap, u->land) != 1) {
         /* untouched by the snapshot: all of it is uncontrolled land of the country */
         a->gap_m2 = u->land_m2;
         a->n_gap = 1;
@@ -1086,9 +1087,56 @@ static tc_status tiled_body(unit_job *j, memo_unit *m, tc_areas *a)
     return TC_OK;
 }
 
+/* A unit's figures depend on nothing but its land and strip (named by the set's cache
+ * key), the options that steer them and the snapshot inside the rectangle compute_body()
+ * clips it to. The SHA-256 of all that names the unit's stored result (beside the region
+ * cache), which a later report meeting the same snapshot there (another date where it did
+ * not move) reuses. false: no cache, or the snapshot could not be encoded. */
+static bool result_key(unit_job *j, char hex[65])
+{
+    const char *rk = tc__regionset_cache_key(j->rs);
+    if (!rk)
+        return false;
+    if (!j->clip_done) {
+        j->csnap = clip_snapshot(j);
+        j->clip_done = true;
+    }
+    tc__wbuf b = {NULL, 0, 0, false};
+    tc__put_str(&b, "tclaims unit result 1");
+    tc__put(&b, rk, 64);
+    tc__put_u64(&b, j->index);
+    tc__put_str(&b, j->u->code);
+    tc__put_u32(&b, (j->full ? 1u : 0u) | (j->o->front_line ? 2u : 0u));
+    tc__put_u32(&b, (uint32_t)j->o->method);
+    tc__put_f64(&b, j->o->sliver_width_m);
+    tc__put_f64(&b, j->o->connect_tol_m);
+    tc__put_u32(&b, j->csnap ? 1u : 0u);
+    bool ok = tc__geom_encode(j->ctx->geos, &b, j->csnap ? j->csnap : j->snap) && !b.nomem;
+    if (ok)
+        tc__sha256_hex(b.p, b.n, hex);
+    free(b.p);
+    return ok;
+}
+
 static tc_status compute_unit(unit_job *j, tc_areas *a)
 {
     memo_unit *m = j->memo ? &j->memo->u[j->index] : NULL;
+    if (!m && !j->ea_max_rel && j->o->method != TC_METHOD_PLAIN &&
+        tc__regionset_cache_key(j->rs)) {
+        GEOSContextHandle_t h = j->ctx->geos;
+        j->touched = GEOSisEmpty_r(h, j->u->land) == 1 ||
+                             GEOSPreparedIntersects_r(h, j->psnap, j->u->land) != 1
+                         ? -1
+                         : 1;
+        char hex[65];
+        bool keyed = j->touched > 0 && result_key(j, hex);
+        if (keyed && tc__regionset_result_get(j->rs, hex, a))
+            return TC_OK;
+        tc_status st = compute_body(j, a);
+        if (st == TC_OK && keyed)
+            tc__regionset_result_put(j->rs, hex, a);
+        return st;
+    }
     if (!m || j->ea_max_rel || j->o->method == TC_METHOD_PLAIN)
         return compute_body(j, a);
     m->gained_m2 = m->lost_m2 = 0;

@@ -311,6 +311,13 @@ tc_status tc__regionset_prepare(tc_ctx *ctx, const tc_regionset *rs, const tc_sn
  * write is silent: the tiles are only slower to get). Safe from several threads. */
 typedef struct tc__tiles tc__tiles; /* tiles.c */
 tc_status tc__regionset_tiles(tc_ctx *ctx, const tc_regionset *rs, size_t i, tc__tiles **out);
+/* The set's cache key (64 hex digits), or NULL when it has no cache. */
+const char *tc__regionset_cache_key(const tc_regionset *rs);
+/* A unit's result stored under key hex (the SHA-256 of everything it depends on: report.c)
+ * beside the set's cache file, in results/; false when the set has no cache or the entry
+ * is absent or damaged. put: best effort (a failed write is a result not reused). */
+bool tc__regionset_result_get(const tc_regionset *rs, const char hex[65], tc_areas *a);
+void tc__regionset_result_put(const tc_regionset *rs, const char hex[65], const tc_areas *a);
 
 /* ---- front line (front.c) ---- */
 /* The vertices and edges of a unit's land and the vertices of the snapshot it was overlaid

@@ -70,6 +70,20 @@ static const char *snap_file(const char *name, double east)
     return path;
 }
 
+/* Files in dir whose names start with prefix. */
+static int count_files(const char *dir, const char *prefix)
+{
+    DIR *dh = opendir(dir);
+    struct dirent *de;
+    int n = 0;
+    while (dh && (de = readdir(dh)) != NULL)
+        n += de->d_name[0] != '.' && strncmp(de->d_name, prefix, strlen(prefix)) == 0 &&
+             !strstr(de->d_name, ".tmp");
+    if (dh)
+        closedir(dh);
+    return n;
+}
+
 static const char *cache_dir(const char *name)
 {
     static char buf[4][4096];
@@ -78,6 +92,9 @@ static const char *cache_dir(const char *name)
     const char *tmp = getenv("TC_TEST_TMPDIR");
     snprintf(dir, 4096, "%s/%s", tmp && *tmp ? tmp : TC_TEST_TMP_DIR, name);
     mkdir(dir, 0777);
+    char cmd[4200];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s/results'", dir); /* stored results: start empty */
+    assert_int_equal(system(cmd), 0);
     DIR *dh = opendir(dir);
     struct dirent *de;
     while (dh && (de = readdir(dh)) != NULL) { /* start empty */
@@ -502,6 +519,91 @@ static void test_regionset_lazy_real(void **state)
     free_all(r, 5, sets, 3, s1, s2);
 }
 
+static tc_report *report_opts(tc_ctx *ctx, const tc_regionset *rs, const tc_snapshot *snap,
+                              double sliver_width_m)
+{
+    tc_report_opts ro = TC_REPORT_OPTS_INIT;
+    ro.units = TC_UNITS_ALL;
+    ro.sliver_width_m = sliver_width_m;
+    ro.jobs = 2;
+    tc_report *r = NULL;
+    assert_tc_ok(ctx, tc_report_new(ctx, rs, snap, &ro, &r));
+    return r;
+}
+
+/* Stored unit results (report.c, result_key()): a later report reuses a unit's result only
+ * when everything it depends on is the same (the set, the options, the snapshot around the
+ * unit). Snapshot 3 is snapshot 1 and a second square inside the third unit: the second
+ * unit's result is reused, the third's computed again; another sliver width
+ * computes both again; a damaged stored result is computed again and rewritten. Every
+ * report equals, bit for bit, the one of a set without any cache. */
+static void test_regionset_results_reused_never_stale(void **state)
+{
+    tc_ctx *ctx = *state;
+    fixture fx = start(ctx, "rs_results");
+    /* snapshot 1's square and a second one inside the third unit */
+    sbuf b = {0};
+    sb_printf(&b, "{\"type\":\"FeatureCollection\",\"features\":[{\"type\":\"Feature\","
+                  "\"properties\":{},\"geometry\":{\"type\":\"MultiPolygon\","
+                  "\"coordinates\":[");
+    square(&b, 30.7, 48.1, 31.2 - 30.7, 0.3);
+    sb_printf(&b, ",");
+    square(&b, 31.3, 48.15, 0.1, 0.1);
+    sb_printf(&b, "]}}]}");
+    tc_snapshot *s3 = NULL;
+    assert_tc_ok(ctx, tc_snapshot_open(ctx, tc_test_write("rs_snap3.geojson", b.p), NULL, &s3));
+    free(b.p);
+    char results[4200];
+    snprintf(results, sizeof results, "%s/results", fx.dir);
+    tc_regionset *warm = open_set(ctx, fx.units, fx.land, fx.dir, 1);
+    tc_report *w1 = report(ctx, warm, fx.s1, 2);
+    assert_same_report(fx.want, w1, "results stored");
+    assert_int_equal(count_files(results, ""), 2); /* the two units the snapshot touches */
+    tc_report *again = report(ctx, warm, fx.s1, 1);
+    assert_same_report(fx.want, again, "results reused");
+    assert_int_equal(count_files(results, ""), 2);
+
+    tc_report *want3 = report(ctx, fx.built, s3, 1), *w3 = report(ctx, warm, s3, 2);
+    assert_same_report(want3, w3, "snapshot 3");
+    assert_int_equal(count_files(results, ""), 3); /* only the third unit's is new */
+
+    tc_report *want_w = report_opts(ctx, fx.built, fx.s1, 1000.0);
+    tc_report *got_w = report_opts(ctx, warm, fx.s1, 1000.0);
+    assert_same_report(want_w, got_w, "sliver width 1000 m");
+    assert_int_equal(count_files(results, ""), 5);
+
+    /* damage every stored result: each is computed again, and rewritten sound */
+    DIR *dh = opendir(results);
+    struct dirent *de;
+    int damaged = 0;
+    while (dh && (de = readdir(dh)) != NULL) {
+        if (de->d_name[0] == '.')
+            continue;
+        char path[8500];
+        snprintf(path, sizeof path, "%s/%s", results, de->d_name);
+        FILE *f = fopen(path, "r+b");
+        assert_non_null(f);
+        assert_int_equal(fseek(f, 40, SEEK_SET), 0); /* a byte of the key or a figure */
+        int c = fgetc(f);
+        assert_int_equal(fseek(f, 40, SEEK_SET), 0);
+        fputc(c ^ 0x04, f);
+        fclose(f);
+        damaged++;
+    }
+    if (dh)
+        closedir(dh);
+    assert_int_equal(damaged, 5);
+    tc_report *d1 = report(ctx, warm, fx.s1, 2);
+    assert_same_report(fx.want, d1, "damaged results");
+    tc_report *d2 = report(ctx, warm, fx.s1, 1);
+    assert_same_report(fx.want, d2, "rewritten results");
+    assert_int_equal(count_files(results, ""), 5);
+
+    tc_report *r[] = {fx.want, w1, again, want3, w3, want_w, got_w, d1, d2};
+    tc_regionset *sets[] = {warm, fx.built};
+    free_all(r, 9, sets, 2, fx.s1, s3);
+}
+
 int main(void)
 {
     struct CMUnitTest tests[] = {
@@ -509,6 +611,7 @@ int main(void)
         cmocka_unit_test(test_regionset_prepare_first),
         cmocka_unit_test(test_regionset_cache_dir_created),
         cmocka_unit_test(test_regionset_damaged_entry_rebuilt),
+        cmocka_unit_test(test_regionset_results_reused_never_stale),
         cmocka_unit_test(test_regionset_jobs_same_result),
         cmocka_unit_test(test_regionset_opts_version1),
         cmocka_unit_test(test_regionset_lazy_real),

@@ -14,7 +14,10 @@
  * Preparation is lazy: tc_regionset_open() computes every unit's areas (or
  * reads them from the cache); a unit's land geometry is read from the cache,
  * and its strip built, only when a report's snapshot touches the unit. What
- * a report built is added to the cache file (temporary file and rename).
+ * a report built is added to the cache file (temporary file and rename), and
+ * each unit's result is stored beside it under the SHA-256 of everything it
+ * depends on (the set, the options, the snapshot around the unit), for later
+ * reports whose snapshot did not move there (docs/reliability.md).
  *
  * A regionset is shared read-only in the API's sense: one set may be passed
  * by several threads at once, each with its own context, to tc_report_new()
