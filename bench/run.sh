@@ -35,12 +35,15 @@ if [ "$what" = all ] || [ "$what" = report ]; then
     measure process_start "$CLI" --version # loading libgdal and its ~110 libraries: a floor
     measure report_first_run "$CLI" report --date 2025-09-01 --cache-dir "$TMP/cache"
     for i in 1 2 3; do measure report_repeat_$i "$CLI" report --date 2025-08-15 --cache-dir "$TMP/cache"; done
+    rm -rf "$TMP/cache/results" # without stored unit results: every unit computed
+    measure report_repeat_unstored "$CLI" report --date 2025-08-15 --cache-dir "$TMP/cache"
     measure report_repeat_jobs1 "$CLI" report --date 2025-08-15 --cache-dir "$TMP/cache" --jobs 1
     measure report_no_cache "$CLI" report --date 2025-09-01 --no-cache
     measure report_plain "$CLI" report --date 2025-09-01 --cache-dir "$TMP/cache" --method plain
     if [ -f "$TMP/python_reference.s" ]; then
         ratio "python script / first run (goal >= 1)" python_reference report_first_run
         ratio "python script / repeated run (goal >= 5)" python_reference report_repeat_3
+        ratio "python script / repeated run, no stored results" python_reference report_repeat_unstored
         ratio "python script / process start alone" python_reference process_start
     fi
     ratio "plain / fast (same cache)" report_plain report_repeat_3
@@ -51,22 +54,28 @@ if [ "$what" = all ] || [ "$what" = report ]; then
         rounds=${ROUNDS:-7}
         dates=(2025-08-10 2025-08-11 2025-08-12 2025-08-13 2025-08-14 2025-08-16 2025-08-17
                2025-08-18 2025-08-19 2025-08-20)
-        : >"$TMP/py.r"; : >"$TMP/first.r"; : >"$TMP/rep.r"
+        : >"$TMP/py.r"; : >"$TMP/first.r"; : >"$TMP/rep.r"; : >"$TMP/cold.r"
         for ((i = 0; i < rounds; i++)); do
             d=${dates[$((i % ${#dates[@]}))]}
             /usr/bin/time -f "%e" -a -o "$TMP/py.r" "$PY" bench/reference_report.py "$DATA" "${d//-/}" >/dev/null 2>&1
             rm -rf "$TMP/fresh"
             /usr/bin/time -f "%e" -a -o "$TMP/first.r" "$CLI" report --date "$d" --cache-dir "$TMP/fresh" >/dev/null 2>&1
             /usr/bin/time -f "%e" -a -o "$TMP/rep.r" "$CLI" report --date "$d" --cache-dir "$TMP/cache" >/dev/null 2>&1
+            # the same with no unit result stored (every unit computed): region cache only
+            rm -rf "$TMP/cache/results"
+            /usr/bin/time -f "%e" -a -o "$TMP/cold.r" "$CLI" report --date "$d" --cache-dir "$TMP/cache" >/dev/null 2>&1
         done
         stat() { sort -n "$1" | awk '{a[NR]=$1} END {printf "%s %s", a[1], a[int((NR+1)/2)]}'; }
         read -r pmin pmed <<<"$(stat "$TMP/py.r")"
         read -r fmin fmed <<<"$(stat "$TMP/first.r")"
         read -r rmin rmed <<<"$(stat "$TMP/rep.r")"
+        read -r cmin cmed <<<"$(stat "$TMP/cold.r")"
         echo "## interleaved, $rounds rounds (min / median seconds)"
-        printf '%-44s %8s / %s\n' python_reference "$pmin" "$pmed" report_first_run "$fmin" "$fmed" report_repeated "$rmin" "$rmed"
+        printf '%-44s %8s / %s\n' python_reference "$pmin" "$pmed" report_first_run "$fmin" "$fmed" report_repeated "$rmin" "$rmed" \
+            report_repeated_no_stored_results "$cmin" "$cmed"
         awk -v a="$pmed" -v b="$fmed" 'BEGIN { printf "  %-58s %6.2fx\n", "medians: python script / first run (goal >= 1)", a / b }'
         awk -v a="$pmed" -v b="$rmed" 'BEGIN { printf "  %-58s %6.2fx\n", "medians: python script / repeated run (goal >= 5)", a / b }'
+        awk -v a="$pmed" -v b="$cmed" 'BEGIN { printf "  %-58s %6.2fx\n", "medians: python script / repeated, no stored results", a / b }'
     fi
 fi
 if [ "$what" = all ] || [ "$what" = series ]; then

@@ -218,12 +218,6 @@ tc_status tc__edge_terms_new(tc_ctx *ctx, const GEOSGeometry *g, const double *t
     return TC_OK;
 }
 
-const double *tc__edge_terms_values(const tc__edge_terms *et, size_t *n)
-{
-    *n = et->n;
-    return et->term;
-}
-
 /* Error-free sum and the two-double accumulator of GeographicLib (geodesic.c's sumx() and
  * accadd()), so that a ring summed from stored terms in the order geod_polygonarea() adds
  * them gives its figure. */
@@ -248,10 +242,21 @@ static void acc_add(double s[2], double y)
         s[1] = s[1] + u;
 }
 
-/* Signed area of a ring east of the prime meridian (no edge crosses it, so the crossing
- * count of geod_polygon_compute() is 0), from its edges' terms: et's where the edge is
- * et's, geod_geninverse's otherwise; geod_polygon_compute()'s rule for the result
- * (counter-clockwise positive, in (-area0/2, area0/2]). */
+/* geod_polygon_compute()'s rule for a ring's signed area from the sum of its edges' terms
+ * (no crossing of the prime meridian): counter-clockwise positive, in (-area0/2, area0/2]. */
+static double area_from_sum(tc_ctx *ctx, double t[2])
+{
+    double area0 = 4 * TC__PI * ctx->geod.c2;
+    t[0] = -t[0], t[1] = -t[1];
+    if (t[0] > area0 / 2)
+        acc_add(t, -area0);
+    else if (t[0] <= -area0 / 2)
+        acc_add(t, +area0);
+    return 0 + t[0];
+}
+
+/* Signed area of a ring east of the prime meridian from its edges' terms: et's where the
+ * edge is et's, geod_geninverse's otherwise, summed in ring order. */
 static double et_ring_area(tc_ctx *ctx, const tc__edge_terms *et, const double *x,
                            const double *y, size_t n)
 {
@@ -263,16 +268,18 @@ static double et_ring_area(tc_ctx *ctx, const tc__edge_terms *et, const double *
                             NULL, NULL, &S12);
         acc_add(t, S12);
     }
-    double area0 = 4 * TC__PI * ctx->geod.c2;
-    t[0] = -t[0], t[1] = -t[1];
-    if (t[0] > area0 / 2)
-        acc_add(t, -area0);
-    else if (t[0] <= -area0 / 2)
-        acc_add(t, +area0);
-    return 0 + t[0];
+    return area_from_sum(ctx, t);
 }
 
-static tc_status ring_area(tc_ctx *ctx, const GEOSGeometry *ring, const tc__edge_terms *et,
+/* Where a ring's area comes from: the edge terms of a land to look up (et), or the ring's
+ * own terms in order (own, consumed ring by ring from at), or neither. */
+typedef struct area_src {
+    const tc__edge_terms *et;
+    const double *own;
+    size_t n_own, at;
+} area_src;
+
+static tc_status ring_area(tc_ctx *ctx, const GEOSGeometry *ring, area_src *src,
                            double *area, double *perim)
 {
     GEOSContextHandle_t h = ctx->geos;
@@ -284,6 +291,14 @@ static tc_status ring_area(tc_ctx *ctx, const GEOSGeometry *ring, const tc__edge
     tc_status st = tc__ring_xy(ctx, ring, &x, &y, &n);
     if (st != TC_OK || n < 4)
         return st; /* empty or degenerate ring: no area */
+    const double *own = NULL; /* this ring's own terms (tc__each_ring()'s rings, in order) */
+    if (src && src->own) {
+        if (src->at + (n - 1) > src->n_own)
+            return tc__fail(ctx, TC_ERR_INTERNAL, "area: %zu edge terms for more edges",
+                            src->n_own);
+        own = src->own + src->at;
+        src->at += n - 1;
+    }
     /* A ring over every longitude that reaches a pole (a "whole globe" box) has no
      * definite inside on the ellipsoid: overlays use it fine, areas cannot. */
     double x0, y0, x1, y1;
@@ -298,10 +313,16 @@ static tc_status ring_area(tc_ctx *ctx, const GEOSGeometry *ring, const tc__edge
         /* Inside a box that small the area is under half the ellipsoid: |signed area| is
          * it, whatever the winding (and robust for flat or self-touching rings, whose
          * planar winding means nothing). */
-        if (et && !perim && x0 > 0) /* (so no edge crosses the prime meridian) */
-            a = et_ring_area(ctx, et, x, y, n);
-        else
+        if (own && !perim && x0 > 0) { /* (so no edge crosses the prime meridian) */
+            double t[2] = {0, 0};
+            for (size_t i = 0; i + 1 < n; i++)
+                acc_add(t, own[i]);
+            a = area_from_sum(ctx, t);
+        } else if (src && src->et && !perim && x0 > 0) {
+            a = et_ring_area(ctx, src->et, x, y, n);
+        } else {
             geod_polygonarea(&ctx->geod, y, x, (int)(n - 1), &a, &p);
+        }
         *area = fabs(a);
         if (perim)
             *perim = p;
@@ -326,7 +347,7 @@ static tc_status ring_area(tc_ctx *ctx, const GEOSGeometry *ring, const tc__edge
     return TC_OK;
 }
 
-static tc_status poly_area(tc_ctx *ctx, const GEOSGeometry *poly, const tc__edge_terms *et,
+static tc_status poly_area(tc_ctx *ctx, const GEOSGeometry *poly, area_src *src,
                            double *area, double *perim)
 {
     GEOSContextHandle_t h = ctx->geos;
@@ -334,13 +355,13 @@ static tc_status poly_area(tc_ctx *ctx, const GEOSGeometry *poly, const tc__edge
     const GEOSGeometry *shell = GEOSGetExteriorRing_r(h, poly);
     if (!shell)
         return tc__fail(ctx, TC_ERR_GEOMETRY, "area: polygon without shell");
-    tc_status st = ring_area(ctx, shell, et, &a, perim ? &p : NULL);
+    tc_status st = ring_area(ctx, shell, src, &a, perim ? &p : NULL);
     if (st != TC_OK)
         return st;
     int nh = GEOSGetNumInteriorRings_r(h, poly);
     for (int i = 0; i < nh; i++) {
         double ha = 0.0, hp = 0.0;
-        st = ring_area(ctx, GEOSGetInteriorRingN_r(h, poly, i), et, &ha, perim ? &hp : NULL);
+        st = ring_area(ctx, GEOSGetInteriorRingN_r(h, poly, i), src, &ha, perim ? &hp : NULL);
         if (st != TC_OK)
             return st;
         a -= ha;
@@ -357,18 +378,18 @@ static tc_status poly_area(tc_ctx *ctx, const GEOSGeometry *poly, const tc__edge
     return TC_OK;
 }
 
-static tc_status any_area(tc_ctx *ctx, const GEOSGeometry *g, const tc__edge_terms *et,
-                          double *area, double *perim)
+static tc_status any_area(tc_ctx *ctx, const GEOSGeometry *g, area_src *src, double *area,
+                          double *perim)
 {
     GEOSContextHandle_t h = ctx->geos;
     switch (GEOSGeomTypeId_r(h, g)) {
     case GEOS_POLYGON:
-        return GEOSisEmpty_r(h, g) ? TC_OK : poly_area(ctx, g, et, area, perim);
+        return GEOSisEmpty_r(h, g) ? TC_OK : poly_area(ctx, g, src, area, perim);
     case GEOS_MULTIPOLYGON:
     case GEOS_GEOMETRYCOLLECTION: {
         int n = GEOSGetNumGeometries_r(h, g);
         for (int i = 0; i < n; i++) {
-            tc_status st = any_area(ctx, GEOSGetGeometryN_r(h, g, i), et, area, perim);
+            tc_status st = any_area(ctx, GEOSGetGeometryN_r(h, g, i), src, area, perim);
             if (st != TC_OK)
                 return st;
         }
@@ -396,10 +417,70 @@ tc_status tc__geom_area_et_m2(tc_ctx *ctx, const GEOSGeometry *g, const tc__edge
                               double *area_m2)
 {
     double a = 0.0;
-    tc_status st = any_area(ctx, g, et, &a, NULL);
+    area_src src = {et, NULL, 0, 0};
+    tc_status st = any_area(ctx, g, &src, &a, NULL);
     if (st == TC_OK)
         *area_m2 = a;
     return st;
+}
+
+tc_status tc__geom_area_terms_m2(tc_ctx *ctx, const GEOSGeometry *g, const double *terms,
+                                 size_t n_terms, double *area_m2)
+{
+    double a = 0.0;
+    area_src src = {NULL, terms, n_terms, 0};
+    tc_status st = any_area(ctx, g, &src, &a, NULL);
+    if (st == TC_OK && src.at != n_terms)
+        st = tc__fail(ctx, TC_ERR_INTERNAL, "area: %zu edge terms for %zu edges", n_terms,
+                      src.at);
+    if (st == TC_OK)
+        *area_m2 = a;
+    return st;
+}
+
+typedef struct terms_acc {
+    double *t;
+    size_t n, cap;
+} terms_acc;
+
+static tc_status terms_ring(tc_ctx *ctx, void *user, const GEOSGeometry *ring)
+{
+    terms_acc *acc = user;
+    double *x, *y;
+    size_t n;
+    tc_status st = tc__ring_xy(ctx, ring, &x, &y, &n);
+    if (st != TC_OK)
+        return st;
+    if (acc->n + n > acc->cap) {
+        size_t cap = acc->cap ? acc->cap : 1024;
+        while (cap < acc->n + n)
+            cap *= 2;
+        double *t = realloc(acc->t, cap * sizeof *t);
+        if (!t)
+            return tc__fail(ctx, TC_ERR_NOMEM, "edge terms: out of memory");
+        acc->t = t;
+        acc->cap = cap;
+    }
+    for (size_t i = 0; i + 1 < n; i++) {
+        double s12;
+        geod_geninverse(&ctx->geod, y[i], x[i], y[i + 1], x[i + 1], &s12, NULL, NULL, NULL,
+                        NULL, NULL, &acc->t[acc->n++]);
+    }
+    return TC_OK;
+}
+
+tc_status tc__edge_terms_compute(tc_ctx *ctx, const GEOSGeometry *g, double **terms,
+                                 size_t *n_terms)
+{
+    terms_acc acc = {NULL, 0, 0};
+    tc_status st = tc__each_ring(ctx, g, terms_ring, &acc);
+    if (st != TC_OK) {
+        free(acc.t);
+        return st;
+    }
+    *terms = acc.t ? acc.t : malloc(sizeof **terms); /* (no ring: an empty array) */
+    *n_terms = acc.n;
+    return *terms ? TC_OK : tc__fail(ctx, TC_ERR_NOMEM, "edge terms: out of memory");
 }
 
 typedef struct coord_check {

@@ -48,6 +48,7 @@ static void free_units(tc_ctx *ctx, tc__unit *u, size_t n)
             if (g[k])
                 GEOSGeom_destroy_r(ctx->geos, g[k]);
         tc__edge_terms_free(u[i].et);
+        free(u[i].terms);
     }
     free(u);
 }
@@ -187,11 +188,13 @@ static tc_status need_land_terms(tc_ctx *ctx, const tc_regionset *rs, tc__unit *
     if (st != TC_OK || u->et)
         return st;
     const tc__lazy *z = rs->lazy;
-    /* (checked at open: 8-byte words at a multiple of 8) */
-    const double *t = z->blob && u->len[SLOT_TERMS]
-                          ? (const double *)(const void *)(z->blob + u->off[SLOT_TERMS])
-                          : NULL;
-    st = tc__edge_terms_new(ctx, u->land, t, t ? u->len[SLOT_TERMS] / 8 : 0, &u->et);
+    /* as built, or read (checked at open: 8-byte words at a multiple of 8) */
+    const double *t = u->terms                          ? u->terms
+                      : z->blob && u->len[SLOT_TERMS] ? (const double *)(const void *)(
+                                                              z->blob + u->off[SLOT_TERMS])
+                                                        : NULL;
+    size_t nt = u->terms ? u->n_terms : u->len[SLOT_TERMS] / 8;
+    st = tc__edge_terms_new(ctx, u->land, t, t ? nt : 0, &u->et);
     if (st == TC_ERR_INTERNAL) /* terms not of this land (a bug of ours): computed afresh */
         st = tc__edge_terms_new(ctx, u->land, NULL, 0, &u->et);
     return st;
@@ -358,7 +361,8 @@ typedef struct unit_out {
     const GEOSGeometry *from; /* the geometry it was computed from */
     double admin_m2, land_m2, env[4], strip_d;
     GEOSGeometry *land, *simple;
-    tc__edge_terms *et; /* of land */
+    double *terms; /* land's edge terms */
+    size_t n_terms;
 } unit_out;
 
 static void unit_out_free_h(GEOSContextHandle_t h, unit_out *o)
@@ -367,7 +371,7 @@ static void unit_out_free_h(GEOSContextHandle_t h, unit_out *o)
         GEOSGeom_destroy_r(h, o->land);
     if (o->simple)
         GEOSGeom_destroy_r(h, o->simple);
-    tc__edge_terms_free(o->et);
+    free(o->terms);
     memset(o, 0, sizeof *o);
 }
 
@@ -396,9 +400,9 @@ static tc_status build_unit(tc_ctx *ctx, const GEOSGeometry *admin, const char *
     set_env(ctx, o->land, o->env);
     /* the land's area from its edges' terms, kept for the pieces overlays cut from it (the
      * figure geod_polygonarea() gives, to the last bit) */
-    st = tc__edge_terms_new(ctx, o->land, NULL, 0, &o->et);
+    st = tc__edge_terms_compute(ctx, o->land, &o->terms, &o->n_terms);
     if (st == TC_OK)
-        st = tc__geom_area_et_m2(ctx, o->land, o->et, &o->land_m2);
+        st = tc__geom_area_terms_m2(ctx, o->land, o->terms, o->n_terms, &o->land_m2);
     if (inland) /* the same coordinates: the same area */
         o->admin_m2 = o->land_m2;
     if (st == TC_OK)
@@ -642,7 +646,8 @@ static tc_status build(tc_ctx *ctx, tc_regionset *rs, const char *path,
         u->admin_m2 = uo.admin_m2;
         u->land_m2 = uo.land_m2;
         u->land = uo.land;
-        u->et = uo.et;
+        u->terms = uo.terms;
+        u->n_terms = uo.n_terms;
         u->simple = uo.simple;
         u->strip_d = uo.strip_d;
         memcpy(u->env, uo.env, sizeof u->env);
@@ -707,7 +712,7 @@ static void cache_key(const tc_regionset *rs, const tc_regionset_opts *o, char h
  *   magic, u32 format, char key[64], u32 n, u32 has_land,
  *   n x (str code, str name, f64 admin_m2, f64 land_m2, f64 env[4], f64 strip_d,
  *        4 x (u64 offset, u64 length): land, the land's edge terms (one f64 per vertex,
- *        tc__edge_terms_values()), simple, strip; length 0: absent),
+ *        tc__edge_terms_compute()), simple, strip; length 0: absent),
  *   u32 warnings, str each, u64 blob length, zero bytes up to a multiple of 8, blob (the
  *   geometry entries, each at a multiple of 8: tc__geom_encode()), magic,
  *   SHA-256 of everything before it. */
@@ -732,10 +737,8 @@ static void cache_write(tc_ctx *ctx, const tc_regionset *rs)
             if (z->blob && u->len[s]) {
                 tc__put(&blob, z->blob + u->off[s], u->len[s]);
             } else if (s == SLOT_TERMS) {
-                size_t nt = 0;
-                const double *t = u->et ? tc__edge_terms_values(u->et, &nt) : NULL;
-                if (t)
-                    tc__put(&blob, t, nt * sizeof *t);
+                if (u->terms)
+                    tc__put(&blob, u->terms, u->n_terms * sizeof *u->terms);
             } else if (s != SLOT_TERMS && g[s] && !tc__geom_encode(ctx->geos, &blob, g[s])) {
                 blob.nomem = true; /* another type: not stored at all */
                 break;

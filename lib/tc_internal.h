@@ -139,14 +139,21 @@ tc_status tc__geom_area_m2(tc_ctx *ctx, const GEOSGeometry *g, double *area_m2,
 /* The geodesic area terms (S12, geod_geninverse) of every edge of polygonal g, indexed by
  * the edges' end points: areas of pieces cut from g (whose vertices overlays keep exactly)
  * then look up the terms of g's edges instead of computing them. terms: the n_terms values
- * tc__edge_terms_values() gave for the same geometry (a cache), or NULL to compute them.
+ * tc__edge_terms_compute() gave for the same geometry (one per vertex, rings in
+ * tc__each_ring() order, each ring's closing point left out), or NULL to compute them.
  * Read-only once built: may be shared by threads. */
 typedef struct tc__edge_terms tc__edge_terms;
 tc_status tc__edge_terms_new(tc_ctx *ctx, const GEOSGeometry *g, const double *terms,
                              size_t n_terms, tc__edge_terms **out);
 void tc__edge_terms_free(tc__edge_terms *et);
-/* One term per vertex, rings in tc__each_ring() order, each ring's closing point left out. */
-const double *tc__edge_terms_values(const tc__edge_terms *et, size_t *n);
+/* The terms of every edge of polygonal g, one per vertex (tc__edge_terms_new()'s order),
+ * as a malloc'd array. */
+tc_status tc__edge_terms_compute(tc_ctx *ctx, const GEOSGeometry *g, double **terms,
+                                 size_t *n_terms);
+/* tc__geom_area_m2() without perimeter, of g from its own edges' terms (n_terms of them,
+ * tc__edge_terms_compute() of g): the figure geod_polygonarea() gives, to the last bit. */
+tc_status tc__geom_area_terms_m2(tc_ctx *ctx, const GEOSGeometry *g, const double *terms,
+                                 size_t n_terms, double *area_m2);
 /* tc__geom_area_m2() without perimeter, the terms of et's edges looked up (et may be NULL).
  * The same figure to rounding (for g itself, to the last bit). */
 tc_status tc__geom_area_et_m2(tc_ctx *ctx, const GEOSGeometry *g, const tc__edge_terms *et,
@@ -272,7 +279,10 @@ typedef struct tc__unit {
                             prepared (tc__regionset_prepare) */
     GEOSGeometry *strip; /* MultiPolygon: neighbouring land within TC__STRIP_M beyond the unit;
                             NULL until prepared */
-    tc__edge_terms *et;  /* the area terms of land's edges, with land (tc__geom_area_et_m2) */
+    tc__edge_terms *et;  /* the area terms of land's edges, indexed (tc__geom_area_et_m2);
+                            NULL until a report measures the unit */
+    double *terms;       /* land's edge terms as built (for the cache); NULL when read */
+    size_t n_terms;
     /* regionset.c only */
     GEOSGeometry *simple; /* the unit as drawn, simplified: the strip's source (lazy) */
     double env[4];        /* envelope of land (x0, y0, x1, y1); x0 > x1: empty land */
