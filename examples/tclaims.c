@@ -633,13 +633,39 @@ typedef struct snap_job {
     tc_ctx *own, *ctx;
     tc_snapshot *snap;
     tc_status st;
+    /* a thread started before the snapshot is chosen waits for go (or cancel) */
+    pthread_mutex_t m;
+    pthread_cond_t cv;
+    bool go, cancel;
 } snap_job;
+
+/* Tell a waiting snapshot thread to go on (cancel: to stop). */
+static void release_snapshot(snap_job *j, bool cancel)
+{
+    pthread_mutex_lock(&j->m);
+    j->cancel = cancel;
+    j->go = true;
+    pthread_cond_signal(&j->cv);
+    pthread_mutex_unlock(&j->m);
+}
 
 static void *open_snapshot(void *arg)
 {
     snap_job *j = arg;
-    if (!j->ctx && (j->st = tc_ctx_new(&j->own)) == TC_OK)
+    if (!j->ctx && (j->st = tc_ctx_new(&j->own)) == TC_OK) {
         j->ctx = j->own;
+        /* a thread of its own: it opens the CRS database while the main thread lists the
+         * archive (a failure shows in the open below) */
+        if (tc_ctx_warm_crs(j->ctx) != TC_OK) {
+            /* no database: the open below says so */
+        }
+        pthread_mutex_lock(&j->m);
+        while (!j->go)
+            pthread_cond_wait(&j->cv, &j->m);
+        pthread_mutex_unlock(&j->m);
+    }
+    if (j->cancel)
+        return NULL;
     tc_open_opts so = TC_OPEN_OPTS_INIT;
     so.layer_name = j->layer;
     if (j->ctx && j->arch)
@@ -669,15 +695,22 @@ static int cmd_report(int argc, char **argv)
     inputs in = {0};
     resolve_inputs(&o, &in);
 
+    /* with more than one job, the snapshot is read on a thread of its own while the region
+     * set is prepared; started now, it opens the CRS database while the archive is listed,
+     * then waits to be told which snapshot. The report then runs on the snapshot's context
+     * (the set may be shared: regionset.h) */
     tc_ctx *ctx = NULL;
     tc_status st = tc_ctx_new(&ctx);
     if (st != TC_OK) {
         fprintf(stderr, "tclaims: cannot create a context: %s\n", tc_status_str(st));
         return EXIT_DATA;
     }
+    snap_job sj = {NULL, o.control_layer, NULL, 0, NULL, NULL, NULL, TC_OK,
+                   PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, false, false};
+    pthread_t tid;
+    bool threaded = o.jobs != 1 && pthread_create(&tid, NULL, open_snapshot, &sj) == 0;
     tc_archive *arch = NULL;
     tc_ctx *rctx = ctx, *ectx = ctx; /* the report's context; the one to show an error of */
-    snap_job sj = {NULL, o.control_layer, NULL, 0, NULL, NULL, NULL, TC_OK};
     tc_regionset *rs = NULL;
     tc_snapshot *snap = NULL;
     tc_report *rep = NULL;
@@ -717,12 +750,10 @@ static int cmd_report(int argc, char **argv)
         sj.k = k;
     }
 
-    /* with more than one job, the snapshot is read while the region set is prepared; the
-     * report then runs on the snapshot's context (the set may be shared: regionset.h) */
-    pthread_t tid;
     sj.path = o.control;
-    bool threaded = o.jobs != 1 && pthread_create(&tid, NULL, open_snapshot, &sj) == 0;
-    if (!threaded)
+    if (threaded)
+        release_snapshot(&sj, false);
+    else
         sj.ctx = ctx;
     st = open_regionset(ctx, &o, &in, &rs);
     /* meanwhile, from the cache: the claimed units every report computes (a set just
@@ -730,10 +761,12 @@ static int cmd_report(int argc, char **argv)
      * preparation builds all strips it needs in one go, with one cache write) */
     if (st == TC_OK && threaded && tc_regionset_from_cache(rs))
         st = prepare_claim(ctx, rs, o.jobs);
-    if (threaded)
+    if (threaded) {
         pthread_join(tid, NULL);
-    else if (st == TC_OK)
+        threaded = false; /* joined */
+    } else if (st == TC_OK) {
         open_snapshot(&sj);
+    }
     snap = sj.snap;
     if (st != TC_OK)
         goto api_fail;
@@ -809,6 +842,10 @@ static int cmd_report(int argc, char **argv)
 api_fail:
     rc = api_error(ectx, st);
 done:
+    if (threaded) { /* left before the snapshot was chosen */
+        release_snapshot(&sj, true);
+        pthread_join(tid, NULL);
+    }
     out_discard(out, tmp);
     free(rows);
     free(idx);

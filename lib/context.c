@@ -4,6 +4,7 @@
 #include <cpl_error.h>
 #include <gdal_version.h>
 #include <gdal.h>
+#include <ogr_srs_api.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -12,7 +13,19 @@
 
 static pthread_once_t gdal_once = PTHREAD_ONCE_INIT;
 
-static void gdal_register(void) { GDALAllRegister(); }
+/* Once per process, before any context: GDAL's drivers, and the lazily built state of
+ * PROJ and OpenSSL that contexts copy or share (PROJ's default context; the geodesic
+ * routines' constants, set by the first geod_init(); OpenSSL's SHA-256 and allocator), so
+ * that threads creating their first contexts or checksums at once do not race on it. */
+static void gdal_register(void)
+{
+    GDALAllRegister();
+    proj_context_destroy(proj_context_create());
+    struct geod_geodesic g;
+    geod_init(&g, 6378137.0, 1.0 / 298.257223563);
+    unsigned char digest[32];
+    tc__sha256("", 0, digest);
+}
 
 static void geos_error(const char *msg, void *user)
 {
@@ -192,4 +205,18 @@ const char *tc_engine_versions(void)
                                ", PROJ " TC__STR(PROJ_VERSION_MAJOR) "." TC__STR(
                                    PROJ_VERSION_MINOR) "." TC__STR(PROJ_VERSION_PATCH);
     return text;
+}
+
+tc_status tc_ctx_warm_crs(tc_ctx *ctx)
+{
+    if (!ctx)
+        return TC_ERR_INVALID_ARG;
+    tc__clear(ctx);
+    /* GDAL's connection to the database belongs to the thread (OSRGetProjTLSContext) */
+    OGRSpatialReferenceH srs = OSRNewSpatialReference(NULL);
+    OGRErr e = srs ? OSRImportFromEPSG(srs, 4326) : OGRERR_NOT_ENOUGH_MEMORY;
+    if (srs)
+        OSRDestroySpatialReference(srs);
+    return e == OGRERR_NONE ? TC_OK
+                            : tc__fail(ctx, TC_ERR_CRS, "CRS database: EPSG:4326 not found");
 }

@@ -324,10 +324,65 @@ static void test_threads_contexts_and_layers(void **state)
             fail_msg("thread %d: %s", i, c[i].err);
 }
 
+typedef struct warm_job {
+    const char *path;
+    bool warm;
+    double area_m2;
+    char err[512];
+} warm_job;
+
+static void *run_warm(void *arg)
+{
+    warm_job *j = arg;
+    tc_ctx *ctx = NULL;
+    tc_snapshot *snap = NULL;
+    if (tc_ctx_new(&ctx) != TC_OK) {
+        snprintf(j->err, sizeof j->err, "tc_ctx_new failed");
+        return NULL;
+    }
+    if (j->warm && tc_ctx_warm_crs(ctx) != TC_OK)
+        snprintf(j->err, sizeof j->err, "warm: %s", tc_ctx_errmsg(ctx));
+    else if (tc_snapshot_open(ctx, j->path, NULL, &snap) != TC_OK ||
+             tc_snapshot_area_m2(ctx, snap, &j->area_m2) != TC_OK)
+        snprintf(j->err, sizeof j->err, "snapshot: %s", tc_ctx_errmsg(ctx));
+    tc_snapshot_free(snap);
+    tc_ctx_free(ctx);
+    return NULL;
+}
+
+/* tc_ctx_warm_crs() on threads of their own (the CLI's snapshot thread), then a snapshot
+ * that names its CRS as DeepStateMap files do, read on each: the same area as threads that
+ * did not warm; several at once (helgrind runs this too); NULL is refused. */
+static void test_threads_warm_crs(void **state)
+{
+    (void)state;
+    const char *path = tc_test_write(
+        "threads_crs84.geojson",
+        "{\"type\":\"FeatureCollection\",\"crs\":{\"type\":\"name\",\"properties\":"
+        "{\"name\":\"urn:ogc:def:crs:OGC:1.3:CRS84\"}},\"features\":[{\"type\":\"Feature\","
+        "\"properties\":{},\"geometry\":{\"type\":\"Polygon\",\"coordinates\":"
+        "[[[30,48],[31,48],[31,49],[30,49],[30,48]]]}}]}");
+    warm_job j[N_THREADS];
+    pthread_t th[N_THREADS];
+    for (int i = 0; i < N_THREADS; i++) {
+        j[i] = (warm_job){.path = path, .warm = i % 2 == 0, .err = ""};
+        assert_int_equal(pthread_create(&th[i], NULL, run_warm, &j[i]), 0);
+    }
+    for (int i = 0; i < N_THREADS; i++)
+        pthread_join(th[i], NULL);
+    for (int i = 0; i < N_THREADS; i++) {
+        if (j[i].err[0])
+            fail_msg("thread %d: %s", i, j[i].err);
+        assert_true(j[i].area_m2 > 8e9 && j[i].area_m2 == j[0].area_m2); /* ~8,200 km2 */
+    }
+    assert_int_equal(tc_ctx_warm_crs(NULL), TC_ERR_INVALID_ARG);
+}
+
 int main(void)
 {
     struct CMUnitTest tests[] = {
         cmocka_unit_test(test_threads_contexts_and_layers),
+        cmocka_unit_test(test_threads_warm_crs),
         cmocka_unit_test(test_threads_shared_regionset_synthetic),
         cmocka_unit_test(test_threads_cached_regionset),
         cmocka_unit_test(test_threads_real_data),
