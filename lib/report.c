@@ -1029,8 +1029,8 @@ static tc_status tiled_body(unit_job *j, memo_unit *m, tc_areas *a)
         if (!rj->psnap_bnd)
             st = tc__fail(j->ctx, TC_ERR_GEOMETRY, "snapshot boundary: %s", j->ctx->geos_msg);
     }
-    tc__tiles_snap sn = {j->snap, j->psnap, rj->psnap_bnd, rj->snap_xy.x, rj->snap_xy.y,
-                         rj->snap_xy.n};
+    tc__tiles_snap sn = {j->snap,         j->psnap,       rj->psnap_bnd, rj->snap_xy.x,
+                         rj->snap_xy.y,  rj->snap_xy.n,  j->u->et};
     if (st == TC_OK)
         st = tc__tiles_update(j->ctx, m->tiles, &sn, dirty);
     if (st != TC_OK) {

@@ -382,6 +382,8 @@ typedef struct tc__tiles_snap {
     const GEOSPreparedGeometry *prep, *pbnd;
     const double *x, *y;
     size_t n;
+    const tc__edge_terms *et; /* the unit's land's edge terms (NULL: none), for the areas of
+                                 fragments */
 } tc__tiles_snap;
 
 /* One uncontrolled fragment: a polygon inside one cell. */

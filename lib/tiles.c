@@ -254,8 +254,11 @@ static tc_status stretch_ring(tc_ctx *ctx, void *user, const GEOSGeometry *ring)
 
 /* Fragments of every polygon of g (areas measured, or taken from m2 when it holds one per
  * polygon; stretches found). */
+/* The polygons of g as fragments: their areas m2 (n_m2 of them) as given, else measured
+ * (the terms of et's edges looked up: tc__geom_area_et_m2()). */
 static tc_status make_frags_m2(tc_ctx *ctx, const GEOSGeometry *g, const double box[4],
-                               const double *m2, size_t n_m2, frag **out, size_t *nout)
+                               const double *m2, size_t n_m2, const tc__edge_terms *et,
+                               frag **out, size_t *nout)
 {
     GEOSContextHandle_t h = ctx->geos;
     int n = GEOSGetNumGeometries_r(h, g);
@@ -274,7 +277,8 @@ static tc_status make_frags_m2(tc_ctx *ctx, const GEOSGeometry *g, const double 
             continue;
         f[k].g = p;
         if (!m2)
-            st = tc__geom_area_m2(ctx, p, &f[k].m2, NULL);
+            st = et ? tc__geom_area_et_m2(ctx, p, et, &f[k].m2)
+                    : tc__geom_area_m2(ctx, p, &f[k].m2, NULL);
         else if (k < n_m2)
             f[k].m2 = m2[k];
         else
@@ -295,10 +299,10 @@ static tc_status make_frags_m2(tc_ctx *ctx, const GEOSGeometry *g, const double 
     return TC_OK;
 }
 
-static tc_status make_frags(tc_ctx *ctx, const GEOSGeometry *g, const double box[4], frag **out,
-                            size_t *nout)
+static tc_status make_frags(tc_ctx *ctx, const GEOSGeometry *g, const double box[4],
+                            const tc__edge_terms *et, frag **out, size_t *nout)
 {
-    return make_frags_m2(ctx, g, box, NULL, 0, out, nout);
+    return make_frags_m2(ctx, g, box, NULL, 0, et, out, nout);
 }
 
 static bool add_reach(tc_ctx *ctx, tc__cellset *s, const GEOSGeometry *g)
@@ -401,7 +405,7 @@ static tc_status cut_block(tc_ctx *ctx, tc__tiles *ts, const GEOSGeometry *land,
                 ts->n--;
                 continue;
             }
-            st = make_frags(ctx, t->land, t->box, &t->lf, &t->nlf);
+            st = make_frags(ctx, t->land, t->box, NULL, &t->lf, &t->nlf);
             for (size_t q = 0; st == TC_OK && q < t->nlf; q++)
                 t->land_m2 += t->lf[q].m2;
         }
@@ -688,7 +692,8 @@ tc_status tc__tiles_decode(tc_ctx *ctx, const unsigned char *p, size_t len, cons
         double *areas = ok ? malloc(nlf * sizeof *areas) : NULL;
         if (areas) /* (copied: the file's doubles need not be aligned for reading) */
             memcpy(areas, m2, nlf * sizeof *areas);
-        ok = areas && make_frags_m2(ctx, t->land, t->box, areas, nlf, &t->lf, &t->nlf) == TC_OK;
+        ok = areas &&
+             make_frags_m2(ctx, t->land, t->box, areas, nlf, NULL, &t->lf, &t->nlf) == TC_OK;
         free(areas);
         for (size_t q = 0; ok && q < t->nlf; q++)
             t->land_m2 += t->lf[q].m2;
@@ -746,7 +751,8 @@ static double unc_m2(const tile *t, int state, const frag *cf, size_t ncf)
  * change between two mixed states is an overlay of the old and new fragments; any other
  * is a difference of areas (one side is the whole tile or nothing). */
 static tc_status tile_change(tc_ctx *ctx, tc__tiles *ts, const tile *t, int state,
-                             const GEOSGeometry *cut, const frag *cf, size_t ncf)
+                             const GEOSGeometry *cut, const frag *cf, size_t ncf,
+                             const tc__edge_terms *et)
 {
     GEOSContextHandle_t h = ctx->geos;
     if (t->state != 2 || state != 2) {
@@ -760,11 +766,11 @@ static tc_status tile_change(tc_ctx *ctx, tc__tiles *ts, const tile *t, int stat
     GEOSGeometry *g = GEOSDifference_r(h, t->cut, cut);
     GEOSGeometry *l = g ? GEOSDifference_r(h, cut, t->cut) : NULL;
     double gm = 0, lm = 0;
-    tc_status st = l ? tc__geom_area_m2(ctx, g, &gm, NULL)
+    tc_status st = l ? tc__geom_area_et_m2(ctx, g, et, &gm)
                      : tc__fail(ctx, TC_ERR_GEOMETRY, "tiles: change at cell %.3f %.3f: %s",
                                 t->box[0], t->box[1], ctx->geos_msg);
     if (st == TC_OK)
-        st = tc__geom_area_m2(ctx, l, &lm, NULL);
+        st = tc__geom_area_et_m2(ctx, l, et, &lm);
     ts->gained_m2 += gm;
     ts->lost_m2 += lm;
     if (g)
@@ -800,12 +806,12 @@ static tc_status update_tile(tc_ctx *ctx, tc__tiles *ts, tile *t, const tc__tile
     tc_status st = TC_OK;
     if (state == 2) {
         cut = tc__as_multi_take(ctx, GEOSDifference_r(h, t->land, c ? c : sn->geom));
-        st = cut ? make_frags(ctx, cut, t->box, &cf, &ncf)
+        st = cut ? make_frags(ctx, cut, t->box, sn->et, &cf, &ncf)
                  : tc__fail(ctx, TC_ERR_GEOMETRY, "tiles: overlay at cell %.3f %.3f: %s",
                             t->box[0], t->box[1], ctx->geos_msg);
     }
     if (st == TC_OK && t->have)
-        st = tile_change(ctx, ts, t, state, cut, cf, ncf);
+        st = tile_change(ctx, ts, t, state, cut, cf, ncf, sn->et);
     if (st != TC_OK) {
         if (c)
             GEOSGeom_destroy_r(h, c);
