@@ -386,9 +386,7 @@ static tc_status build_unit(tc_ctx *ctx, const GEOSGeometry *admin, const char *
     GEOSContextHandle_t h = ctx->geos;
     memset(o, 0, sizeof *o);
     bool inland = !land || GEOSPreparedContains_r(h, pland, admin) == 1;
-    tc_status st = inland ? TC_OK : tc__geom_area_m2(ctx, admin, &o->admin_m2, NULL);
-    if (st != TC_OK)
-        return st;
+    tc_status st = TC_OK;
     if (inland)
         o->land = GEOSGeom_clone_r(h, admin); /* inland unit: all land */
     else
@@ -403,8 +401,15 @@ static tc_status build_unit(tc_ctx *ctx, const GEOSGeometry *admin, const char *
     st = tc__edge_terms_compute(ctx, o->land, &o->terms, &o->n_terms);
     if (st == TC_OK)
         st = tc__geom_area_terms_m2(ctx, o->land, o->terms, o->n_terms, &o->land_m2);
-    if (inland) /* the same coordinates: the same area */
+    if (inland) { /* the same coordinates: the same area */
         o->admin_m2 = o->land_m2;
+    } else if (st == TC_OK) { /* as drawn: its borders are the land's edges, their terms known */
+        tc__edge_terms *et = NULL;
+        st = tc__edge_terms_new(ctx, o->land, o->terms, o->n_terms, &et);
+        if (st == TC_OK)
+            st = tc__geom_area_et_m2(ctx, admin, et, &o->admin_m2);
+        tc__edge_terms_free(et);
+    }
     if (st == TC_OK)
         st = strip_source(ctx, code, admin, &o->strip_d, &o->simple);
     if (st != TC_OK)
