@@ -1102,6 +1102,8 @@ static bool result_key(unit_job *j, char hex[65])
         j->clip_done = true;
     }
     tc__wbuf b = {NULL, 0, 0, false};
+    /* (the set's key names the library's version; this names the computation's, for
+     * changes within one: bump it whenever a unit's figures could change) */
     tc__put_str(&b, "tclaims unit result 1");
     tc__put(&b, rk, 64);
     tc__put_u64(&b, j->index);
