@@ -157,6 +157,27 @@ static tc_status convert(tc_ctx *ctx, const char *what, OGRGeometryH og, PJ *P, 
         st = tc__fail(ctx, TC_ERR_FORMAT, "%s: GeometryCollection without any polygon", what);
         goto done;
     }
+    /* Most sources are valid as drawn (every boundary and DeepStateMap snapshot so far):
+     * densified first, checked once, done. Only a geometry that fails that check takes the
+     * path below, the order a repair needs; the result is the same either way (a valid
+     * shape's repair is itself), one validity check fewer. */
+    double len0 = 0;
+    if (tc__geom_planar_length_deg(ctx, pg, &len0) == TC_OK &&
+        *added + len0 / densify_deg <= TC__MAX_DENSIFY_VERTICES) {
+        GEOSGeometry *c = GEOSGeom_clone_r(h, pg);
+        GEOSGeometry *d = c ? tc__geom_densify_take(ctx, tc__as_multi_take(ctx, c), densify_deg,
+                                                    TC__TILE_DEG)
+                            : NULL;
+        if (d && GEOSisValid_r(h, d) == 1) {
+            *added += len0 / densify_deg;
+            GEOSGeom_destroy_r(h, pg);
+            poly = d;
+            goto done;
+        }
+        if (d)
+            GEOSGeom_destroy_r(h, d);
+        tc__clear(ctx); /* (not an error: the path below decides) */
+    }
     /* Repair as drawn first: make-valid on the source's own vertices treats a shape the
      * same however its rings are written (GEOS's densifier, not used here, would even
      * "fix" invalid input with buffer(0) and drop a lobe of a bow-tie). */
