@@ -42,11 +42,12 @@ if [ "$what" = all ] || [ "$what" = report ]; then
     measure report_plain "$CLI" report --date 2025-09-01 --cache-dir "$TMP/cache" --method plain
     if [ -f "$TMP/python_reference.s" ]; then
         ratio "python script / first run (goal >= 1)" python_reference report_first_run
-        ratio "python script / repeated run (goal >= 5)" python_reference report_repeat_3
+        ratio "python script / repeated run, another date (goal >= 5)" python_reference report_repeat_1
+        ratio "python script / the same date again (every unit stored)" python_reference report_repeat_3
         ratio "python script / repeated run, no stored results" python_reference report_repeat_unstored
         ratio "python script / process start alone" python_reference process_start
     fi
-    ratio "plain / fast (same cache)" report_plain report_repeat_3
+    ratio "plain / fast (same cache, every unit computed)" report_plain report_repeat_unstored
     # The ratios above rest on one run each; the machine is noisy (the script's time moves
     # by 30% over a day). Interleaved rounds: script, first run, repeated run, each round
     # on another date; min and median of ROUNDS (default 7) each.
