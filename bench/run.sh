@@ -53,18 +53,31 @@ if [ "$what" = all ] || [ "$what" = report ]; then
     # on another date; min and median of ROUNDS (default 7) each.
     if [ -f "$TMP/python_reference.s" ]; then
         rounds=${ROUNDS:-7}
+        # consecutive days (the single runs above used 2025-08-15): each round's repeated
+        # run finds the day before's unit results, stored by the round before
         dates=(2025-08-10 2025-08-11 2025-08-12 2025-08-13 2025-08-14 2025-08-16 2025-08-17
-               2025-08-18 2025-08-19 2025-08-20)
+               2025-08-18 2025-08-19 2025-08-20 2025-08-21 2025-08-22 2025-08-23 2025-08-24
+               2025-08-25 2025-08-26 2025-08-27 2025-08-28 2025-08-29 2025-08-30 2025-08-31)
         : >"$TMP/py.r"; : >"$TMP/first.r"; : >"$TMP/rep.r"; : >"$TMP/cold.r"
+        # wall seconds to the millisecond (/usr/bin/time's %e has 10 ms steps, 8% of a
+        # repeated run): file, then the command
+        tm() {
+            local f=$1 s e
+            shift
+            s=$(date +%s%N)
+            "$@" >/dev/null 2>&1
+            e=$(date +%s%N)
+            awk -v a="$s" -v b="$e" 'BEGIN { printf "%.3f\n", (b - a) / 1e9 }' >>"$f"
+        }
         for ((i = 0; i < rounds; i++)); do
             d=${dates[$((i % ${#dates[@]}))]}
-            /usr/bin/time -f "%e" -a -o "$TMP/py.r" "$PY" bench/reference_report.py "$DATA" "${d//-/}" >/dev/null 2>&1
+            tm "$TMP/py.r" "$PY" bench/reference_report.py "$DATA" "${d//-/}"
             rm -rf "$TMP/fresh"
-            /usr/bin/time -f "%e" -a -o "$TMP/first.r" "$CLI" report --date "$d" --cache-dir "$TMP/fresh" >/dev/null 2>&1
-            /usr/bin/time -f "%e" -a -o "$TMP/rep.r" "$CLI" report --date "$d" --cache-dir "$TMP/cache" >/dev/null 2>&1
+            tm "$TMP/first.r" "$CLI" report --date "$d" --cache-dir "$TMP/fresh"
+            tm "$TMP/rep.r" "$CLI" report --date "$d" --cache-dir "$TMP/cache"
             # the same with no unit result stored (every unit computed): region cache only
             rm -rf "$TMP/cache/results"
-            /usr/bin/time -f "%e" -a -o "$TMP/cold.r" "$CLI" report --date "$d" --cache-dir "$TMP/cache" >/dev/null 2>&1
+            tm "$TMP/cold.r" "$CLI" report --date "$d" --cache-dir "$TMP/cache"
         done
         stat() { sort -n "$1" | awk '{a[NR]=$1} END {printf "%s %s", a[1], a[int((NR+1)/2)]}'; }
         read -r pmin pmed <<<"$(stat "$TMP/py.r")"
