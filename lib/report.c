@@ -1268,8 +1268,7 @@ static void untouched_unit(const tc__unit *u, tc_areas *a)
     a->n_gap = 1;
 }
 
-/* The units in the order threads take them: the most vertices first (the longest work
- * first balances two threads best), untouched ones last. */
+/* The units in the order threads take them (queue_init()). */
 typedef struct unit_queue {
     size_t *order;
     size_t n;
@@ -1289,8 +1288,17 @@ static int cmp_cost(const void *a, const void *b)
     return x->index < y->index ? -1 : x->index > y->index;
 }
 
-static tc_status queue_init(tc_ctx *ctx, const tc_report *r, size_t n, unit_queue *q)
+static bool is_classified(const tc_report *r, const tc_report_opts *o, const tc_regionset *rs,
+                          size_t i);
+
+/* The order: the largest expected work first (the longest job first balances the threads
+ * best), untouched units last. A unit's work grows with its land's vertices, about three
+ * times faster for a unit whose pieces are classified than for one that only needs its
+ * controlled land (measured on August 2025: 1.4-1.8 against 0.6-0.8 us a vertex). */
+static tc_status queue_init(tc_ctx *ctx, const tc_report *r, const tc_report_opts *o,
+                            const tc_regionset *rs, unit_queue *q)
 {
+    const size_t n = rs->n;
     unit_cost *c = calloc(n ? n : 1, sizeof *c);
     q->order = calloc(n ? n : 1, sizeof *q->order);
     if (!c || !q->order) {
@@ -1301,7 +1309,9 @@ static tc_status queue_init(tc_ctx *ctx, const tc_report *r, size_t n, unit_queu
     }
     for (size_t i = 0; i < n; i++) {
         c[i].index = i;
-        c[i].cost = r->prep[i].land ? GEOSGetNumCoordinates_r(ctx->geos, r->prep[i].land) : -1;
+        c[i].cost = r->prep[i].land ? GEOSGetNumCoordinates_r(ctx->geos, r->prep[i].land) *
+                                          (is_classified(r, o, rs, i) ? 3 : 1)
+                                    : -1;
     }
     qsort(c, n, sizeof *c, cmp_cost);
     for (size_t i = 0; i < n; i++)
@@ -1401,7 +1411,7 @@ static tc_status run_parallel(tc_ctx *ctx, const tc_regionset *rs, const tc_snap
         return tc__fail(ctx, TC_ERR_NOMEM, "report: out of memory");
     }
     unit_queue q;
-    if (queue_init(ctx, r, rs->n, &q) != TC_OK) {
+    if (queue_init(ctx, r, o, rs, &q) != TC_OK) {
         free(w);
         free(tid);
         free(started);
