@@ -14,17 +14,49 @@
 static pthread_once_t gdal_once = PTHREAD_ONCE_INIT;
 
 /* Once per process, before any context: GDAL's drivers, and the lazily built state of
- * PROJ and OpenSSL that contexts copy or share (PROJ's default context; the geodesic
- * routines' constants, set by the first geod_init(); OpenSSL's SHA-256 and allocator), so
- * that threads creating their first contexts or checksums at once do not race on it. */
+ * PROJ, OpenSSL and GEOS that contexts copy or share (PROJ's default context; the
+ * geodesic routines' constants, set by the first geod_init(); OpenSSL's SHA-256 and
+ * allocator; GEOS's singletons), so that threads creating their first contexts or
+ * running their first operations at once do not race on it. */
 static void gdal_register(void)
 {
+    /* OpenSSL first: the locks it makes now (its configuration's among them) cannot land
+     * where GDALAllRegister() has freed a C++ std::mutex, which helgrind would go on taking
+     * for a mutex (tests/valgrind.supp) */
+    unsigned char digest[32];
+    tc__sha256("", 0, digest);
     GDALAllRegister();
     proj_context_destroy(proj_context_create());
     struct geod_geodesic g;
     geod_init(&g, 6378137.0, 1.0 / 298.257223563);
-    unsigned char digest[32];
-    tc__sha256("", 0, digest);
+    /* GEOS builds some singletons and constants on first use (the old overlay's node
+     * factory, which buffers use; the orientation test's double-double constants): once
+     * here, before any thread of ours starts */
+    GEOSContextHandle_t h = GEOS_init_r();
+    GEOSWKTReader *r = h ? GEOSWKTReader_create_r(h) : NULL;
+    GEOSGeometry *a = r ? GEOSWKTReader_read_r(h, r, "POLYGON((0 0,2 0,2 2,0 2,0 0))") : NULL;
+    GEOSGeometry *b = r ? GEOSWKTReader_read_r(h, r, "POLYGON((1 1,3 1,3 3,1 3,1 1))") : NULL;
+    GEOSGeometry *out[4] = {NULL, NULL, NULL, NULL};
+    if (a && b) {
+        out[0] = GEOSBuffer_r(h, a, -0.5, 2);
+        out[1] = GEOSDifference_r(h, a, b);
+        out[2] = GEOSIntersection_r(h, a, b);
+        out[3] = GEOSUnaryUnion_r(h, a);
+        (void)GEOSisValid_r(h, a);
+        /* collinear: the orientation test's double-double fallback and its constants */
+        (void)GEOSOrientationIndex_r(h, 0.1, 0.1, 0.7, 0.7, 0.3, 0.3);
+    }
+    for (int k = 0; k < 4; k++)
+        if (out[k])
+            GEOSGeom_destroy_r(h, out[k]);
+    if (a)
+        GEOSGeom_destroy_r(h, a);
+    if (b)
+        GEOSGeom_destroy_r(h, b);
+    if (r)
+        GEOSWKTReader_destroy_r(h, r);
+    if (h)
+        GEOS_finish_r(h);
 }
 
 static void geos_error(const char *msg, void *user)
