@@ -120,7 +120,7 @@ static bool et_term(const tc__edge_terms *et, double x0, double y0, double x1, d
 
 typedef struct et_build {
     tc__edge_terms *et;
-    const double *terms; /* given, or NULL: computed */
+    const double *terms; /* one per vertex, tc__edge_terms_compute()'s */
     size_t n_terms;
     bool count_only;
 } et_build;
@@ -148,13 +148,7 @@ static tc_status et_ring(tc_ctx *ctx, void *user, const GEOSGeometry *ring)
         size_t v = base + i;
         et->nxt[v] = (uint32_t)(i + 1 < m ? v + 1 : base);
         et->prv[v] = (uint32_t)(i > 0 ? v - 1 : base + m - 1);
-        if (b->terms) {
-            et->term[v] = b->terms[v];
-        } else {
-            double s12;
-            geod_geninverse(&ctx->geod, xy[2 * i + 1], xy[2 * i], xy[2 * i + 3], xy[2 * i + 2],
-                            &s12, NULL, NULL, NULL, NULL, NULL, &et->term[v]);
-        }
+        et->term[v] = b->terms[v];
     }
     for (size_t i = 0; i < m; i++) {
         const double x = xy[2 * i], y = xy[2 * i + 1];
@@ -191,9 +185,9 @@ tc_status tc__edge_terms_new(tc_ctx *ctx, const GEOSGeometry *g, const double *t
     et_build b = {et, terms, n_terms, true};
     tc_status st = tc__each_ring(ctx, g, et_ring, &b);
     size_t n = et->n;
-    if (st == TC_OK && (n >= UINT32_MAX / 2 || (terms && n_terms != n)))
+    if (st == TC_OK && (n >= UINT32_MAX / 2 || !terms || n_terms != n))
         st = tc__fail(ctx, TC_ERR_INTERNAL, "edge terms: %zu vertices, %zu terms", n,
-                      terms ? n_terms : n);
+                      terms ? n_terms : 0);
     size_t cap = 16;
     while (cap < 2 * n)
         cap *= 2;

@@ -194,9 +194,16 @@ static tc_status need_land_terms(tc_ctx *ctx, const tc_regionset *rs, tc__unit *
                                                               z->blob + u->off[SLOT_TERMS])
                                                         : NULL;
     size_t nt = u->terms ? u->n_terms : u->len[SLOT_TERMS] / 8;
-    st = tc__edge_terms_new(ctx, u->land, t, t ? nt : 0, &u->et);
-    if (st == TC_ERR_INTERNAL) /* terms not of this land (a bug of ours): computed afresh */
-        st = tc__edge_terms_new(ctx, u->land, NULL, 0, &u->et);
+    st = t ? tc__edge_terms_new(ctx, u->land, t, nt, &u->et) : TC_ERR_INTERNAL;
+    if (st == TC_ERR_INTERNAL) { /* none, or not of this land (a bug of ours): afresh */
+        tc__clear(ctx);
+        double *fresh = NULL;
+        size_t nf = 0;
+        st = tc__edge_terms_compute(ctx, u->land, &fresh, &nf);
+        if (st == TC_OK)
+            st = tc__edge_terms_new(ctx, u->land, fresh, nf, &u->et);
+        free(fresh);
+    }
     return st;
 }
 

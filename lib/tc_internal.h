@@ -140,7 +140,8 @@ tc_status tc__geom_area_m2(tc_ctx *ctx, const GEOSGeometry *g, double *area_m2,
  * the edges' end points: areas of pieces cut from g (whose vertices overlays keep exactly)
  * then look up the terms of g's edges instead of computing them. terms: the n_terms values
  * tc__edge_terms_compute() gave for the same geometry (one per vertex, rings in
- * tc__each_ring() order, each ring's closing point left out), or NULL to compute them.
+ * tc__each_ring() order, each ring's closing point left out); copied. TC_ERR_INTERNAL when
+ * they are not g's (NULL, or another count).
  * Read-only once built: may be shared by threads. */
 typedef struct tc__edge_terms tc__edge_terms;
 tc_status tc__edge_terms_new(tc_ctx *ctx, const GEOSGeometry *g, const double *terms,
