@@ -98,6 +98,24 @@ char *tc__get_str(tc__rbuf *r)
     return s;
 }
 
+/* ---------------------------------------------------------------- file headers */
+
+void tc__put_header(tc__wbuf *b, const char *magic, uint32_t format, const char key[64])
+{
+    tc__put(b, magic, strlen(magic));
+    tc__put_u32(b, format);
+    tc__put(b, key, 64);
+}
+
+bool tc__get_header(tc__rbuf *r, const char *magic, uint32_t format, const char key[64])
+{
+    const size_t ml = strlen(magic);
+    const void *m = tc__take(r, ml);
+    bool ok = m && memcmp(m, magic, ml) == 0 && tc__get_u32(r) == format;
+    const void *k = ok ? tc__take(r, 64) : NULL;
+    return ok && k && memcmp(k, key, 64) == 0;
+}
+
 /* ---------------------------------------------------------------- geometry entries */
 
 /* A cache entry holds one Polygon or MultiPolygon in 8-byte words (native byte order: the

@@ -120,8 +120,7 @@ static bool et_term(const tc__edge_terms *et, double x0, double y0, double x1, d
 
 typedef struct et_build {
     tc__edge_terms *et;
-    const double *terms; /* one per vertex, tc__edge_terms_compute()'s */
-    size_t n_terms;
+    const double *terms; /* one per vertex, tc__edge_terms_compute()'s (checked first) */
     bool count_only;
 } et_build;
 
@@ -182,7 +181,7 @@ tc_status tc__edge_terms_new(tc_ctx *ctx, const GEOSGeometry *g, const double *t
     tc__edge_terms *et = calloc(1, sizeof *et);
     if (!et)
         return tc__fail(ctx, TC_ERR_NOMEM, "edge terms: out of memory");
-    et_build b = {et, terms, n_terms, true};
+    et_build b = {et, terms, true};
     tc_status st = tc__each_ring(ctx, g, et_ring, &b);
     size_t n = et->n;
     if (st == TC_OK && (n >= UINT32_MAX / 2 || !terms || n_terms != n))

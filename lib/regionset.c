@@ -758,9 +758,7 @@ static void cache_write(tc_ctx *ctx, const tc_regionset *rs)
             e[1] = blob.n - e[0];
         }
     }
-    tc__put(&b, CACHE_MAGIC, strlen(CACHE_MAGIC));
-    tc__put_u32(&b, CACHE_FORMAT);
-    tc__put(&b, z->key, 64);
+    tc__put_header(&b, CACHE_MAGIC, CACHE_FORMAT, z->key);
     tc__put_u32(&b, (uint32_t)rs->n);
     tc__put_u32(&b, rs->has_land ? 1u : 0u);
     for (size_t i = 0; i < rs->n && !blob.nomem; i++) {
@@ -827,11 +825,8 @@ static bool cache_read(tc_ctx *ctx, tc_regionset *rs, const char *file, const ch
     if (!data)
         return false;
     tc__rbuf r = {data, n, 0, false};
-    const size_t ml = strlen(CACHE_MAGIC);
-    const void *magic = tc__take(&r, ml);
-    bool ok = magic && memcmp(magic, CACHE_MAGIC, ml) == 0 && tc__get_u32(&r) == CACHE_FORMAT;
-    const void *k = ok ? tc__take(&r, 64) : NULL;
-    ok = ok && k && memcmp(k, key, 64) == 0;
+    const size_t ml = strlen(CACHE_MAGIC); /* (the trailer repeats it) */
+    bool ok = tc__get_header(&r, CACHE_MAGIC, CACHE_FORMAT, key);
     uint32_t nu = ok ? tc__get_u32(&r) : 0;
     ok = ok && nu > 0 && nu < 100000;
     tc__unit *units = ok ? calloc(nu, sizeof *units) : NULL;
@@ -1043,11 +1038,7 @@ bool tc__regionset_result_get(const tc_regionset *rs, const char hex[65], tc_are
     if (!d)
         return false; /* absent or damaged: computed (and written) again */
     tc__rbuf r = {d, n, 0, false};
-    const size_t ml = strlen(RESULT_MAGIC);
-    const void *m = tc__take(&r, ml);
-    bool ok = m && memcmp(m, RESULT_MAGIC, ml) == 0 && tc__get_u32(&r) == RESULT_FORMAT;
-    const void *k = ok ? tc__take(&r, 64) : NULL;
-    ok = ok && k && memcmp(k, hex, 64) == 0;
+    bool ok = tc__get_header(&r, RESULT_MAGIC, RESULT_FORMAT, hex);
     tc_areas x;
     memset(&x, 0, sizeof x);
     double *f[] = {&x.admin_m2,    &x.land_m2,     &x.controlled_m2, &x.gap_m2,
@@ -1071,9 +1062,7 @@ void tc__regionset_result_put(const tc_regionset *rs, const char hex[65], const 
         return;
     char *dir = result_path(rs, hex, true), *path = result_path(rs, hex, false);
     tc__wbuf b = {NULL, 0, 0, false};
-    tc__put(&b, RESULT_MAGIC, strlen(RESULT_MAGIC));
-    tc__put_u32(&b, RESULT_FORMAT);
-    tc__put(&b, hex, 64);
+    tc__put_header(&b, RESULT_MAGIC, RESULT_FORMAT, hex);
     const double f[] = {a->admin_m2,  a->land_m2,     a->controlled_m2, a->gap_m2,
                         a->sliver_m2, a->enclosed_m2, a->closure_rel,   a->front_m};
     for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)

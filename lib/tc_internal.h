@@ -114,6 +114,10 @@ bool tc__geom_encode(GEOSContextHandle_t h, tc__wbuf *b, const GEOSGeometry *g);
 /* The geometry of an entry (p 8-byte aligned); with h NULL only checked (a non-NULL
  * dummy when sound). NULL when damaged. */
 GEOSGeometry *tc__geom_decode(GEOSContextHandle_t h, const unsigned char *p, size_t len);
+/* A cache file's header: its magic text, its format and the 64 hex digits of its key;
+ * get: true when r starts with exactly that (r is then past it). */
+void tc__put_header(tc__wbuf *b, const char *magic, uint32_t format, const char key[64]);
+bool tc__get_header(tc__rbuf *r, const char *magic, uint32_t format, const char key[64]);
 /* Write b, then the SHA-256 of its bytes, to path through a temporary file and rename;
  * false (errno set) when that failed. b is left as it was. */
 bool tc__cache_write_file(const char *path, const tc__wbuf *b);
