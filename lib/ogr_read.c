@@ -2,6 +2,7 @@
 #include "tc_internal.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <cpl_conv.h>
 #include <gdal.h>
 #include <ogr_api.h>
@@ -228,52 +229,120 @@ done:
  * boundary file); larger files keep GDAL's streaming reader. */
 #define TC__GEOJSON_TEXT_MAX (16L << 20)
 
-/* The text of path when it is a GeoJSON file (name ending in .geojson or .json, a regular
- * file of at most TC__GEOJSON_TEXT_MAX bytes holding one JSON object: one_json_object()), else
- * NULL (owned: free()). GDAL's GeoJSON driver reads a file in two streaming passes (one for
- * the schema, one for the features) but parses a text given as the data source once: for
- * the 3.9 MB boundary file that is about 30% less time, with the same driver turning the
- * same JSON into the same features. */
-/* True when text is one JSON object and nothing but blanks after it, without the
- * leniencies of json-c's parser that GDAL's streaming reader of files refuses (comments,
- * single quotes, trailing commas, data after the object): only such text is handed to GDAL
- * as text, so that a file is accepted or refused as before. Values are not checked: GDAL
- * parses them either way. */
-static bool one_json_object(const char *t, size_t n)
+/* A GeoJSON text of at least this size is parsed in two halves on two threads when the
+ * caller allows it (tc__read_opts.split): GDAL's parse of one text is one thread's work. */
+#define TC__GEOJSON_SPLIT_MIN (1L << 20)
+
+/* What scan_json() found in a text. */
+typedef struct json_scan {
+    bool cuttable;             /* cut_features() may cut it */
+    size_t open, close;        /* the top object's "features" array: its '[' and ']' */
+    size_t cut_end, cut_start; /* the first half ends at cut_end (after a feature's '}'),
+                                  the second starts at cut_start (the next feature's '{') */
+} json_scan;
+
+/* True when text (n bytes, no NUL) is one JSON object and nothing but blanks after it,
+ * without the leniencies of json-c's parser that GDAL's streaming reader of files refuses
+ * (comments, single quotes, trailing commas, data after the object): only such text is
+ * handed to GDAL as text, so that a file is accepted or refused as before. Values are not
+ * checked: GDAL parses them either way. In the same pass, *js: whether and where the text
+ * can be cut into two FeatureCollections the way GDAL reads it whole. Not cuttable: a
+ * "features" member that is not one array of objects, fewer than two features, or a
+ * feature with a member named "id" (GDAL takes an integer id for the feature's FID; with
+ * none, FIDs count features from 0 in each half, and the second half's are offset by the
+ * first's count: tc__ogr_read()). */
+static bool scan_json(const char *t, size_t n, json_scan *js)
 {
-    size_t depth = 0, k = 0;
+    static const char stop[] = " \t\r\n\"{}[],:/'#"; /* ends a run of number or literal */
+    size_t depth = 0, key = 0, key_len = 0, k = strspn(t, " \t\r\n");
     char last = 0; /* the last significant character outside strings */
-    while (k < n && (t[k] == ' ' || t[k] == '\t' || t[k] == '\r' || t[k] == '\n'))
-        k++;
+    bool in_features = false, features_key = false, cuttable = true;
+    memset(js, 0, sizeof *js);
     if (k == n || t[k] != '{')
         return false;
-    for (; k < n; k++) {
+    while (k < n) {
         char c = t[k];
-        if (c == ' ' || c == '\t' || c == '\r' || c == '\n')
+        if (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
+            k++;
             continue;
+        }
         if (depth == 0 && last) /* something after the object */
             return false;
         if (c == '"') {
-            for (k++; k < n && t[k] != '"'; k++)
-                if (t[k] == '\\')
-                    k++;
-            if (k >= n)
-                return false;
-        } else if (c == '{' || c == '[') {
+            size_t s = ++k;
+            for (;;) {
+                k += strcspn(t + k, "\"\\");
+                if (k >= n)
+                    return false;
+                if (t[k] == '"')
+                    break;
+                if ((k += 2) > n) /* a backslash and the character it escapes */
+                    return false;
+            }
+            if (depth == 1) {
+                key = s;
+                key_len = k - s;
+            } else if (in_features && depth == 3 && k - s == 2 && !memcmp(t + s, "id", 2)) {
+                cuttable = false;
+            }
+            last = c;
+            k++;
+            continue;
+        }
+        if (in_features && depth == 2 && c != '{' && c != ',' && c != ']')
+            cuttable = false; /* a feature that is not an object */
+        switch (c) {
+        case '{':
+        case '[':
+            if (depth == 1 && features_key) {
+                if (c != '[' || js->open)
+                    cuttable = false; /* not an array, or a second "features" */
+                else
+                    js->open = k, in_features = true;
+            } else if (in_features && depth == 2 && js->cut_end && !js->cut_start) {
+                js->cut_start = k;
+            }
             depth++;
-        } else if (c == '}' || c == ']') {
+            break;
+        case '}':
+        case ']':
             if (depth == 0 || last == ',')
                 return false;
             depth--;
-        } else if (c == '/' || c == '\'' || c == '#') {
+            if (in_features && depth == 2 && !js->cut_end && k + 1 >= n / 2)
+                js->cut_end = k + 1;
+            else if (in_features && depth == 1)
+                js->close = k, in_features = false;
+            break;
+        case ':':
+            if (depth == 1)
+                features_key = key_len == 8 && !memcmp(t + key, "features", 8);
+            break;
+        case ',':
+            break;
+        case '/':
+        case '\'':
+        case '#':
             return false;
+        default: /* a number or a literal, to the next stop */
+            k += strcspn(t + k, stop);
+            last = t[k - 1];
+            continue;
         }
         last = c;
+        k++;
     }
+    js->cuttable = cuttable && js->open && js->close && js->cut_end && js->cut_start;
     return depth == 0 && last == '}';
 }
 
-static char *geojson_text(const char *path)
+/* The text of path when it is a GeoJSON file (name ending in .geojson or .json, a regular
+ * file of at most TC__GEOJSON_TEXT_MAX bytes holding one JSON object: scan_json(), which
+ * also fills *js), else NULL (owned: free()). GDAL's GeoJSON driver reads a file in two
+ * streaming passes (one for the schema, one for the features) but parses a text given as
+ * the data source once: for the 3.9 MB boundary file that is about 30% less time, with
+ * the same driver turning the same JSON into the same features. */
+static char *geojson_text(const char *path, json_scan *js)
 {
     size_t len = strlen(path);
     bool named = (len > 8 && strcasecmp(path + len - 8, ".geojson") == 0) ||
@@ -292,11 +361,53 @@ static char *geojson_text(const char *path)
         return NULL;
     }
     text[n] = '\0';
-    if (memchr(text, '\0', n) || !one_json_object(text, n)) {
+    if (memchr(text, '\0', n) || !scan_json(text, n, js)) {
         free(text);
         return NULL;
     }
     return text;
+}
+
+/* The two halves of text (n bytes, cuttable: scan_json()) as FeatureCollection texts, every
+ * member but the features copied into both: *a and *b (owned: free()). False, nothing
+ * allocated, when out of memory. */
+static bool cut_features(const char *t, size_t n, const json_scan *js, char **a, char **b)
+{
+    size_t na = js->cut_end + (n - js->close), nb = (js->open + 1) + (n - js->cut_start);
+    *a = malloc(na + 1);
+    *b = malloc(nb + 1);
+    if (!*a || !*b) {
+        free(*a);
+        free(*b);
+        *a = *b = NULL;
+        return false;
+    }
+    memcpy(*a, t, js->cut_end);
+    memcpy(*a + js->cut_end, t + js->close, n - js->close);
+    (*a)[na] = '\0';
+    memcpy(*b, t, js->open + 1);
+    memcpy(*b + js->open + 1, t + js->cut_start, n - js->cut_start);
+    (*b)[nb] = '\0';
+    return true;
+}
+
+static const char *const geojson_only[] = {"GeoJSON", NULL};
+
+typedef struct half_open {
+    const char *text;
+    unsigned flags;
+    GDALDatasetH ds;
+} half_open;
+
+/* Thread body: GDAL parses the second half; its messages are dropped (a failing half is
+ * read again whole, on the caller's thread, for the caller's message). */
+static void *open_half(void *arg)
+{
+    half_open *h = arg;
+    CPLPushErrorHandler(CPLQuietErrorHandler);
+    h->ds = GDALOpenEx(h->text, h->flags, geojson_only, NULL, NULL);
+    CPLPopErrorHandler();
+    return NULL;
 }
 
 static tc_status open_error(tc_ctx *ctx, const char *path)
@@ -309,6 +420,86 @@ static tc_status open_error(tc_ctx *ctx, const char *path)
                     tc__gdal_msg(ctx, "not a vector data source GDAL can read"));
 }
 
+/* Hand every feature of layer to fn, in order (fid_base: added to GDAL's FIDs; *seen:
+ * features read, skipped ones too). */
+static tc_status read_features(tc_ctx *ctx, const char *path, tc__read_opts *ro, OGRLayerH layer,
+                               int code_idx, int name_idx, PJ *P, bool has_srs, long fid_base,
+                               long *seen, tc__feature_fn fn, void *user, size_t *n)
+{
+    tc_status st = TC_OK;
+    OGR_L_ResetReading(layer);
+    OGRFeatureH f;
+    while ((f = OGR_L_GetNextFeature(layer)) != NULL) {
+        long fid = fid_base + (long)OGR_F_GetFID(f);
+        (*seen)++;
+        const char *code = code_idx >= 0 && OGR_F_IsFieldSetAndNotNull(f, code_idx)
+                               ? OGR_F_GetFieldAsString(f, code_idx)
+                               : NULL;
+        const char *name = name_idx >= 0 && OGR_F_IsFieldSetAndNotNull(f, name_idx)
+                               ? OGR_F_GetFieldAsString(f, name_idx)
+                               : NULL;
+        char what[512];
+        snprintf(what, sizeof what, "'%s' feature %ld%s%s%s", path, fid, code ? " (" : "",
+                 code ? code : "", code ? ")" : "");
+        OGRGeometryH og = OGR_F_GetGeometryRef(f);
+        if (!og || OGR_G_IsEmpty(og)) {
+            tc__warn(ctx, "%s: no geometry; skipped", what);
+            OGR_F_Destroy(f);
+            continue;
+        }
+        if (ro->want_fields && (!code || !*code)) {
+            st = tc__fail(ctx, TC_ERR_FORMAT, "%s: empty region code in field '%s'", what,
+                          ro->code_field);
+            OGR_F_Destroy(f);
+            return st;
+        }
+        GEOSGeometry *g = NULL;
+        st = convert(ctx, what, og, P, has_srs, path,
+                     ro->densify_deg > 0 ? ro->densify_deg : TC__MAX_EDGE_DEG,
+                     &ro->densify_added, &g);
+        if (st == TC_OK)
+            st = fn(ctx, user, fid, code, name, g); /* takes g */
+        OGR_F_Destroy(f);
+        if (st != TC_OK)
+            return st;
+        (*n)++;
+    }
+    return TC_OK;
+}
+
+/* With split, a large GeoJSON text that can be cut (js: scan_json()) is opened as two
+ * halves at once, the second on a thread of its own; *ds2 is then that half's dataset
+ * (else NULL). *ds: the first half, the whole text, or NULL. */
+static void open_text(const char *text, const json_scan *js, unsigned flags, bool split,
+                      GDALDatasetH *ds, GDALDatasetH *ds2, char **ta, char **tb)
+{
+    *ds = *ds2 = NULL;
+    size_t n = strlen(text);
+    if (split && js->cuttable && n >= (size_t)TC__GEOJSON_SPLIT_MIN &&
+        cut_features(text, n, js, ta, tb)) {
+        half_open h = {*tb, flags, NULL};
+        pthread_t th;
+        if (pthread_create(&th, NULL, open_half, &h) == 0) {
+            *ds = GDALOpenEx(*ta, flags, geojson_only, NULL, NULL);
+            pthread_join(th, NULL);
+            *ds2 = h.ds;
+            if (*ds && *ds2 && GDALDatasetGetLayerCount(*ds) == 1 &&
+                GDALDatasetGetLayerCount(*ds2) == 1)
+                return;
+            if (*ds)
+                GDALClose(*ds);
+            if (*ds2)
+                GDALClose(*ds2);
+            *ds = *ds2 = NULL; /* read whole, as if never cut */
+        }
+    }
+    *ds = GDALOpenEx(text, flags, geojson_only, NULL, NULL);
+    if (*ds && GDALDatasetGetLayerCount(*ds) < 1) {
+        GDALClose(*ds);
+        *ds = NULL;
+    }
+}
+
 tc_status tc__ogr_read(tc_ctx *ctx, const char *path, tc__read_opts *ro, tc__feature_fn fn,
                        void *user)
 {
@@ -319,13 +510,15 @@ tc_status tc__ogr_read(tc_ctx *ctx, const char *path, tc__read_opts *ro, tc__fea
     const unsigned flags = GDAL_OF_VECTOR | GDAL_OF_READONLY | GDAL_OF_VERBOSE_ERROR;
     /* a GeoJSON file as text (one pass; not with a layer name: the text's layer has
      * another); anything GDAL does not take that way is opened as the file, for its
-     * message too */
-    char *text = (oo && oo->layer_name) || ro->stream ? NULL : geojson_text(path);
-    GDALDatasetH ds = text ? GDALOpenEx(text, flags, NULL, NULL, NULL) : NULL;
-    if (ds && GDALDatasetGetLayerCount(ds) < 1) {
-        GDALClose(ds);
-        ds = NULL;
-    }
+     * message too. Only the GeoJSON driver is asked: each of the ~200 others would
+     * otherwise probe the whole text as a file name (copies, extension tests): 10-15% of a
+     * 80 KB snapshot's open, 30 ms of the 3.9 MB boundary file's. */
+    json_scan js;
+    char *text = oo && oo->layer_name ? NULL : geojson_text(path, &js);
+    char *ta = NULL, *tb = NULL;
+    GDALDatasetH ds = NULL, ds2 = NULL;
+    if (text)
+        open_text(text, &js, flags, ro->split, &ds, &ds2, &ta, &tb);
     if (!ds) {
         ctx->gdal_msg[0] = '\0';
         ds = GDALOpenEx(path, flags, NULL, NULL, NULL);
@@ -334,7 +527,7 @@ tc_status tc__ogr_read(tc_ctx *ctx, const char *path, tc__read_opts *ro, tc__fea
         st = open_error(ctx, path);
         goto done;
     }
-    OGRLayerH layer = NULL;
+    OGRLayerH layer = NULL, layer2 = ds2 ? GDALDatasetGetLayer(ds2, 0) : NULL;
     if (oo && oo->layer_name) {
         layer = GDALDatasetGetLayerByName(ds, oo->layer_name);
         if (!layer) {
@@ -349,7 +542,9 @@ tc_status tc__ogr_read(tc_ctx *ctx, const char *path, tc__read_opts *ro, tc__fea
         }
         layer = GDALDatasetGetLayer(ds, 0);
     }
-    if (oo && oo->where && OGR_L_SetAttributeFilter(layer, oo->where) != OGRERR_NONE) {
+    if (oo && oo->where &&
+        (OGR_L_SetAttributeFilter(layer, oo->where) != OGRERR_NONE ||
+         (layer2 && OGR_L_SetAttributeFilter(layer2, oo->where) != OGRERR_NONE))) {
         st = tc__fail(ctx, TC_ERR_FORMAT, "open '%s': bad attribute filter \"%s\": %s", path,
                       oo->where, tc__gdal_msg(ctx, "rejected by OGR"));
         goto done;
@@ -385,51 +580,33 @@ tc_status tc__ogr_read(tc_ctx *ctx, const char *path, tc__read_opts *ro, tc__fea
     if (srs && (st = make_transform(ctx, path, srs, &P)) != TC_OK)
         goto done;
 
-    OGR_L_ResetReading(layer);
-    OGRFeatureH f;
     size_t n = 0;
-    while ((f = OGR_L_GetNextFeature(layer)) != NULL) {
-        long fid = (long)OGR_F_GetFID(f);
-        const char *code = code_idx >= 0 && OGR_F_IsFieldSetAndNotNull(f, code_idx)
-                               ? OGR_F_GetFieldAsString(f, code_idx)
-                               : NULL;
-        const char *name = name_idx >= 0 && OGR_F_IsFieldSetAndNotNull(f, name_idx)
-                               ? OGR_F_GetFieldAsString(f, name_idx)
-                               : NULL;
-        char what[512];
-        snprintf(what, sizeof what, "'%s' feature %ld%s%s%s", path, fid, code ? " (" : "",
-                 code ? code : "", code ? ")" : "");
-        OGRGeometryH og = OGR_F_GetGeometryRef(f);
-        if (!og || OGR_G_IsEmpty(og)) {
-            tc__warn(ctx, "%s: no geometry; skipped", what);
-            OGR_F_Destroy(f);
-            continue;
-        }
-        if (ro->want_fields && (!code || !*code)) {
-            st = tc__fail(ctx, TC_ERR_FORMAT, "%s: empty region code in field '%s'", what,
-                          ro->code_field);
-            OGR_F_Destroy(f);
-            goto done;
-        }
-        GEOSGeometry *g = NULL;
-        st = convert(ctx, what, og, P, srs != NULL, path,
-                     ro->densify_deg > 0 ? ro->densify_deg : TC__MAX_EDGE_DEG,
-                     &ro->densify_added, &g);
-        if (st == TC_OK)
-            st = fn(ctx, user, fid, code, name, g); /* takes g */
-        OGR_F_Destroy(f);
-        if (st != TC_OK)
-            goto done;
-        n++;
+    long seen = 0;
+    st = read_features(ctx, path, ro, layer, code_idx, name_idx, P, srs != NULL, 0, &seen, fn,
+                       user, &n);
+    if (st == TC_OK && layer2) {
+        /* the second half: the first half's fields by name (a field no feature of this half
+         * has is unset, as in the whole), the same CRS member, FIDs counted on */
+        OGRFeatureDefnH defn2 = OGR_L_GetLayerDefn(layer2);
+        int code2 = ro->want_fields ? OGR_FD_GetFieldIndex(defn2, ro->code_field) : -1;
+        int name2 = ro->want_fields && ro->name_field[0]
+                        ? OGR_FD_GetFieldIndex(defn2, ro->name_field)
+                        : -1;
+        st = read_features(ctx, path, ro, layer2, code2, name2, P, srs != NULL, seen, &seen, fn,
+                           user, &n);
     }
-    if (n == 0 && !ro->allow_empty)
+    if (st == TC_OK && n == 0 && !ro->allow_empty)
         st = tc__fail(ctx, TC_ERR_FORMAT, "open '%s': the layer has no polygon feature", path);
 done:
     if (P)
         proj_destroy(P);
     if (ds)
         GDALClose(ds);
+    if (ds2)
+        GDALClose(ds2);
     free(text);
+    free(ta);
+    free(tb);
     tc__gdal_pop();
     return st;
 }

@@ -207,9 +207,8 @@ typedef struct tc__read_opts {
     const tc_open_opts *open;  /* may be NULL */
     bool want_fields;          /* detect the code/name fields */
     bool allow_empty;          /* an empty layer is not an error */
-    bool stream;               /* a GeoJSON file in GDAL's streaming passes, not as one text:
-                                  slower to parse, but features arrive while the file is
-                                  read (a watcher builds them meanwhile) */
+    bool split;                /* a large GeoJSON file may be parsed in two halves at once,
+                                  the second on a thread of its own (ogr_read.c) */
     double densify_deg;        /* longest edge kept, degrees; 0: TC__MAX_EDGE_DEG */
     double densify_added;      /* vertices densifying has added so far (whole source) */
     char code_field[128];      /* out: detected field names */

@@ -472,6 +472,93 @@ static void test_regionset_jobs_same_result(void **state)
     }
 }
 
+/* A boundary file over 1 MB (parsed in two halves at once by a threaded build): twelve
+ * densified rectangles, two per code, one in each half of the file (merged across the
+ * cut); the CRS member after the features. bad_code / no_geom: the feature (from 0) whose
+ * code is empty / geometry null, or -1. */
+static const char *big_units_file(const char *name, int bad_code, int no_geom)
+{
+    static const char *const codes[] = {"UA-14", "UA-09", "UA-23", "UA-65", "UA-43", "UA-40"};
+    enum { SIDE = 1500 };
+    sbuf b = {0};
+    sb_printf(&b, "{\"type\":\"FeatureCollection\",\"name\":\"big\",\"features\":[");
+    for (int i = 0; i < 12; i++) {
+        double x0 = 30 + 0.5 * (i % 6), y0 = 48 + 0.25 * (i / 6), w = 0.5, h = 0.25;
+        sb_printf(&b, "%s{\"type\":\"Feature\",\"properties\":{\"shapeISO\":\"%s\","
+                      "\"shapeName\":\"Unit %d\"},\"geometry\":",
+                  i ? "," : "", i == bad_code ? "" : codes[i % 6], i % 6);
+        if (i == no_geom) {
+            sb_printf(&b, "null}");
+            continue;
+        }
+        sb_printf(&b, "{\"type\":\"Polygon\",\"coordinates\":[[");
+        for (int k = 0; k < 4 * SIDE; k++) {
+            double t = (double)(k % SIDE) / SIDE;
+            int side = k / SIDE;
+            double x = side == 0 ? x0 + w * t : side == 1 ? x0 + w : side == 2 ? x0 + w - w * t : x0;
+            double y = side == 0 ? y0 : side == 1 ? y0 + h * t : side == 2 ? y0 + h : y0 + h - h * t;
+            sb_printf(&b, "[%.9f,%.9f],", x, y);
+        }
+        sb_printf(&b, "[%.9f,%.9f]]]}}", x0, y0);
+    }
+    sb_printf(&b, "],\"crs\":{\"type\":\"name\",\"properties\":{\"name\":"
+                  "\"urn:ogc:def:crs:OGC:1.3:CRS84\"}}}");
+    assert_true(b.n > (1u << 20));
+    const char *path = tc_test_write(name, b.p);
+    free(b.p);
+    return path;
+}
+
+/* A large GeoJSON boundary file, which a threaded build parses in two halves at once,
+ * gives the set a one-thread build gives (whole text): the same units, names and areas;
+ * a feature's message names the same feature (FIDs counted across the cut). */
+static void test_regionset_large_file_halves(void **state)
+{
+    tc_ctx *ctx = *state;
+    const char *land = land_file(), *units = big_units_file("rs_big.geojson", -1, -1);
+    tc_regionset *one = open_set(ctx, units, land, NULL, 1);
+    tc_regionset *two = open_set(ctx, units, land, NULL, 2);
+    assert_int_equal(tc_regionset_count(one), 6);
+    assert_same_set(ctx, one, two);
+    double admin = 0, land_m2 = 0;
+    assert_tc_ok(ctx, tc_regionset_areas_m2(ctx, two, 0, &admin, &land_m2));
+    /* each unit: two rectangles of 0.5 x 0.25 degrees, 30-30.5 E, 48-48.5 N: 37.3 km x 55.6 km */
+    assert_true(admin > 2.0e9 && admin < 2.15e9);
+    tc_regionset_free(one);
+    tc_regionset_free(two);
+
+    /* an empty code in the second half: the same failure, naming feature 9 */
+    const char *bad = big_units_file("rs_big_bad.geojson", 9, -1);
+    char msg[2][1024];
+    for (unsigned k = 0; k < 2; k++) {
+        tc_regionset_opts o = TC_REGIONSET_OPTS_INIT;
+        o.land_path = land;
+        o.jobs = k ? 2 : 1;
+        tc_regionset *rs = NULL;
+        assert_int_equal(tc_regionset_open(ctx, bad, &o, &rs), TC_ERR_FORMAT);
+        assert_null(rs);
+        snprintf(msg[k], sizeof msg[k], "%s", tc_ctx_errmsg(ctx));
+    }
+    assert_string_equal(msg[0], msg[1]);
+    print_message("# %s\n", msg[1]);
+    assert_non_null(strstr(msg[1], "feature 9 (): empty region code"));
+
+    /* a null geometry in the second half: skipped with the same warning, naming feature 10 */
+    const char *hole = big_units_file("rs_big_null.geojson", -1, 10);
+    char warn[2][1024];
+    for (unsigned k = 0; k < 2; k++) {
+        tc_ctx *c = NULL;
+        assert_int_equal(tc_ctx_new(&c), TC_OK);
+        tc_regionset *rs = open_set(c, hole, land, NULL, k ? 2 : 1);
+        assert_int_equal(tc_ctx_warning_count(c), 1);
+        snprintf(warn[k], sizeof warn[k], "%s", tc_ctx_get_warning(c, 0));
+        tc_regionset_free(rs);
+        tc_ctx_free(c);
+    }
+    assert_string_equal(warn[0], warn[1]);
+    assert_non_null(strstr(warn[1], "feature 10 (UA-43): no geometry"));
+}
+
 /* Options made for 0.1 (version 1, no jobs field read) still open a set. */
 static void test_regionset_opts_version1(void **state)
 {
@@ -613,6 +700,7 @@ int main(void)
         cmocka_unit_test(test_regionset_damaged_entry_rebuilt),
         cmocka_unit_test(test_regionset_results_reused_never_stale),
         cmocka_unit_test(test_regionset_jobs_same_result),
+        cmocka_unit_test(test_regionset_large_file_halves),
         cmocka_unit_test(test_regionset_opts_version1),
         cmocka_unit_test(test_regionset_lazy_real),
     };
