@@ -249,17 +249,100 @@ static tc_status project(unit_job *j, const GEOSGeometry *g, GEOSGeometry **out)
     return TC_OK;
 }
 
+/* A polygon's rings' coordinates, one after another: ring k ends before end[k]. */
+typedef struct rings_xy {
+    xy_buf b;
+    size_t *end;
+    size_t n, cap;
+} rings_xy;
+
+static tc_status rings_add(tc_ctx *ctx, void *user, const GEOSGeometry *ring)
+{
+    rings_xy *r = user;
+    tc_status st = xy_append(ctx, &r->b, ring);
+    if (st != TC_OK)
+        return st;
+    if (r->n == r->cap) {
+        size_t cap = r->cap ? 2 * r->cap : 16;
+        size_t *e = realloc(r->end, cap * sizeof *e);
+        if (!e)
+            return tc__fail(ctx, TC_ERR_NOMEM, "report: out of memory");
+        r->end = e;
+        r->cap = cap;
+    }
+    r->end[r->n++] = r->b.n;
+    return TC_OK;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* The middle of the widest stretch of the line v = c (v: y, or x when vertical) inside the
+ * rings (even-odd), as (*px, *py); false when the line does not cross them. cross: room
+ * for one crossing per edge. */
+static bool scan_middle(const rings_xy *r, bool vertical, double c, double *cross, double *px,
+                        double *py)
+{
+    const double *u = vertical ? r->b.y : r->b.x, *v = vertical ? r->b.x : r->b.y;
+    size_t m = 0, s = 0;
+    for (size_t k = 0; k < r->n; s = r->end[k++])
+        for (size_t i = s + 1; i < r->end[k]; i++)
+            if ((v[i - 1] > c) != (v[i] > c))
+                cross[m++] = u[i - 1] + (c - v[i - 1]) * (u[i] - u[i - 1]) / (v[i] - v[i - 1]);
+    qsort(cross, m, sizeof *cross, cmp_double);
+    double widest = 0, mid = 0;
+    for (size_t i = 0; i + 1 < m; i += 2)
+        if (cross[i + 1] - cross[i] > widest) {
+            widest = cross[i + 1] - cross[i];
+            mid = cross[i] + widest / 2;
+        }
+    *px = vertical ? c : mid;
+    *py = vertical ? mid : c;
+    return widest > 0;
+}
+
+/* Lines per direction scan_middle() tries after the point on surface and the centroid. */
+#define DEEP_SCAN_LINES 4
+
 /* True when some interior point of polygon pm (projected, metres) lies at least r from its
- * boundary. Tries the point-on-surface and the centroid; false means "unknown". */
+ * boundary. Tries the point-on-surface and the centroid, then the middles of the widest
+ * stretches inside pm of DEEP_SCAN_LINES horizontal and vertical lines evenly across its
+ * extent (the point on surface is one such middle, of the line through the extent's
+ * middle): a band, such as a strip piece along a border, has its middle line there
+ * wherever it is crossed, where the centroid falls outside it; the inward buffer they
+ * spare is tens of milliseconds for a band of thousands of vertices. Every candidate is
+ * checked inside and at distance >= r, so "true" is as sure as before; false means
+ * "unknown". */
 static bool deep_point(tc_ctx *ctx, const GEOSGeometry *pm, double r)
 {
     GEOSContextHandle_t h = ctx->geos;
     GEOSGeometry *bnd = GEOSBoundary_r(h, pm);
     const GEOSPreparedGeometry *pb = bnd ? GEOSPrepare_r(h, bnd) : NULL;
     const GEOSPreparedGeometry *pa = pb ? GEOSPrepare_r(h, pm) : NULL;
+    rings_xy rx = {{NULL, NULL, 0, 0}, NULL, 0, 0};
+    double *cross = NULL, e[4];
     bool deep = false;
-    for (int k = 0; k < 2 && pa && !deep; k++) {
-        GEOSGeometry *p = k == 0 ? GEOSPointOnSurface_r(h, pm) : GEOSGetCentroid_r(h, pm);
+    for (int k = 0; k < 2 + 2 * DEEP_SCAN_LINES && pa && !deep; k++) {
+        GEOSGeometry *p = NULL;
+        if (k < 2) {
+            p = k == 0 ? GEOSPointOnSurface_r(h, pm) : GEOSGetCentroid_r(h, pm);
+        } else {
+            if (k == 2 && (!GEOSGeom_getExtent_r(h, pm, &e[0], &e[1], &e[2], &e[3]) ||
+                           tc__each_ring(ctx, pm, rings_add, &rx) != TC_OK ||
+                           !(cross = malloc((rx.b.n ? rx.b.n : 1) * sizeof *cross)))) {
+                tc__clear(ctx); /* "unknown" is not an error: the exact test follows */
+                break;
+            }
+            bool vertical = k % 2;
+            int line = (k - 2) / 2;
+            double lo = e[vertical ? 0 : 1], hi = e[vertical ? 2 : 3], x = 0, y = 0;
+            if (scan_middle(&rx, vertical, lo + (hi - lo) * (line + 0.5) / DEEP_SCAN_LINES,
+                            cross, &x, &y))
+                p = GEOSGeom_createPointFromXY_r(h, x, y);
+        }
         double d = 0;
         if (p && GEOSPreparedContainsProperly_r(h, pa, p) == 1 &&
             GEOSPreparedDistance_r(h, pb, p, &d) == 1 && d >= r)
@@ -267,6 +350,9 @@ static bool deep_point(tc_ctx *ctx, const GEOSGeometry *pm, double r)
         if (p)
             GEOSGeom_destroy_r(h, p);
     }
+    free(cross);
+    xy_free(&rx.b);
+    free(rx.end);
     if (pa)
         GEOSPreparedGeom_destroy_r(h, pa);
     if (pb)
