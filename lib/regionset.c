@@ -19,16 +19,19 @@
 #include <unistd.h>
 
 #define CACHE_MAGIC "TCLAIMS-REGIONSET\n"
-#define CACHE_FORMAT 6u /* 2: SHA-256 of the content at the end; 3: grid-noded inputs;
+#define CACHE_FORMAT 7u /* 2: SHA-256 of the content at the end; 3: grid-noded inputs;
                            4: entries per unit, strips optional (added by later runs);
                            5: rings densified monotonically, repaired after densifying;
-                           6: the land's edge terms (tc__edge_terms) */
+                           6: the land's edge terms (tc__edge_terms);
+                           7: XXH3-128 of the content at the end (every cache file) */
 
 enum { SLOT_LAND, SLOT_TERMS, SLOT_SIMPLE, SLOT_STRIP, N_SLOTS }; /* (the cache file's order) */
 
 struct tc__lazy {
     pthread_mutex_t lock;       /* guards every unit's geometries and the fields below */
-    unsigned char *file;        /* the cache file read at open (NULL: built) */
+    unsigned char *file;        /* the cache file: read at open (mapped, file_n bytes) or
+                                   written since (malloc'd, file_n 0); NULL: built */
+    size_t file_n;
     const unsigned char *blob;  /* its geometry entries (units' off/len are relative to it) */
     size_t blob_n;
     char *cache_dir, *cache_file; /* NULL: no cache */
@@ -53,12 +56,22 @@ static void free_units(tc_ctx *ctx, tc__unit *u, size_t n)
     free(u);
 }
 
+static void release_file(tc__lazy *z)
+{
+    if (z->file_n)
+        tc__cache_release(z->file, z->file_n);
+    else
+        free(z->file);
+    z->file = NULL;
+    z->file_n = 0;
+}
+
 static void free_lazy(tc__lazy *z)
 {
     if (!z)
         return;
     pthread_mutex_destroy(&z->lock);
-    free(z->file);
+    release_file(z);
     free(z->cache_dir);
     free(z->cache_file);
     for (size_t i = 0; i < z->n_warn; i++)
@@ -801,7 +814,7 @@ static void cache_write(tc_ctx *ctx, const tc_regionset *rs)
     }
     /* the file written is the set's cache file now: later writes copy its entries */
     z->dirty = false;
-    free(z->file);
+    release_file(z);
     z->file = b.p;
     z->blob = b.p + blob_at;
     z->blob_n = blob.n;
@@ -875,6 +888,7 @@ static bool cache_read(tc_ctx *ctx, tc_regionset *rs, const char *file, const ch
         rs->n = nu;
         rs->has_land = has_land;
         rs->lazy->file = data;
+        rs->lazy->file_n = n;
         rs->lazy->blob = blob;
         rs->lazy->blob_n = (size_t)blob_n;
         rs->lazy->warn = warn;
@@ -888,7 +902,7 @@ static bool cache_read(tc_ctx *ctx, tc_regionset *rs, const char *file, const ch
         for (uint32_t i = 0; i < nw; i++)
             free(warn[i]);
     free(warn);
-    free(data);
+    tc__cache_release(data, n);
     return false;
 }
 
@@ -1050,7 +1064,7 @@ bool tc__regionset_result_get(const tc_regionset *rs, const char hex[65], tc_are
         *c[i] = (size_t)tc__get_u64(&r);
     x.classified = ok && tc__get_u32(&r) == 1u;
     ok = ok && !r.bad && r.pos == r.n;
-    free(d);
+    tc__cache_release(d, n);
     if (ok)
         *a = x;
     return ok;
@@ -1104,7 +1118,7 @@ tc_status tc__regionset_tiles(tc_ctx *ctx, const tc_regionset *rs, size_t i, tc_
         bool damaged = false;
         unsigned char *data = tc__cache_read_file(path, &n, &damaged);
         tc_status st = data ? tc__tiles_decode(ctx, data, n, key, out) : TC_ERR_IO;
-        free(data);
+        tc__cache_release(data, n);
         if (st == TC_OK) {
             free(path);
             return TC_OK;

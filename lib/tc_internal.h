@@ -118,12 +118,16 @@ GEOSGeometry *tc__geom_decode(GEOSContextHandle_t h, const unsigned char *p, siz
  * get: true when r starts with exactly that (r is then past it). */
 void tc__put_header(tc__wbuf *b, const char *magic, uint32_t format, const char key[64]);
 bool tc__get_header(tc__rbuf *r, const char *magic, uint32_t format, const char key[64]);
-/* Write b, then the SHA-256 of its bytes, to path through a temporary file and rename;
+/* Bytes of the checksum that ends every cache file (XXH3-128). */
+#define TC__CACHE_DIGEST 16
+/* Write b, then the checksum of its bytes, to path through a temporary file and rename;
  * false (errno set) when that failed. b is left as it was. */
 bool tc__cache_write_file(const char *path, const tc__wbuf *b);
-/* Read a file written by tc__cache_write_file(): its bytes without the digest (malloc'd),
- * or NULL when absent, unreadable or damaged (*damaged: a digest that does not match). */
+/* Read a file written by tc__cache_write_file(): its bytes without the checksum, mapped
+ * read-only (release with tc__cache_release(data, *len)), or NULL when absent, unreadable
+ * or damaged (*damaged: a checksum that does not match). */
 unsigned char *tc__cache_read_file(const char *path, size_t *len, bool *damaged);
+void tc__cache_release(const unsigned char *data, size_t len);
 /* Create dir and any missing parent (mode 0777 before the umask); false (errno set) when
  * one could not be made. */
 bool tc__mkdir_p(const char *dir);

@@ -10,7 +10,7 @@ SUDO=""
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends \
     build-essential meson ninja-build pkg-config \
-    libgdal-dev libgeos-dev libproj-dev proj-data libcmocka-dev libssl-dev \
+    libgdal-dev libgeos-dev libproj-dev proj-data libcmocka-dev libssl-dev libxxhash-dev \
     python3 valgrind postgresql-15 postgresql-15-postgis-3 >/dev/null
 BUILD=${BUILD:-build}
 if [ -d "$BUILD" ]; then

@@ -1,7 +1,8 @@
 /* The region-set cache: a cache file is input too (a disk fills up, a file is cut short,
  * another version or a buggy writer made it). Bytes become the body of a cache entry,
  * after the valid header (magic, format, key) of the entry for a small boundary file and,
- * when the format ends with a SHA-256 of the content (format 2), before a valid digest,
+ * when the format ends with a checksum of the content (XXH3-128 since format 7; SHA-256 in
+ * formats 2-6), before a valid one,
  * so that every input reaches the parser rather than the checksum; then
  * tc_regionset_open() with that cache directory, and a report over whatever it returned.
  *
@@ -13,7 +14,6 @@
  * Run: build-fuzz/tests/fuzz/fuzz_cache -max_len=8192 tests/fuzz/corpus/cache */
 #include "fuzz_common.h"
 
-#include <openssl/sha.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -22,6 +22,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv);
 
 #define MAGIC "TCLAIMS-REGIONSET\n" /* lib/regionset.c CACHE_MAGIC */
 #define HEADER_LEN (sizeof MAGIC - 1 + 4 + 64) /* magic, format (u32), key (64 hex) */
+#define DIGEST_LEN FUZZ_DIGEST_LEN
 
 static const char regions_json[] =
     "{\"type\":\"FeatureCollection\",\"features\":["
@@ -39,7 +40,7 @@ static const char snap_json[] =
 
 static char dir[64], regions[128], cache_dir[128], cache_file[512];
 static unsigned char header[HEADER_LEN];
-static bool with_digest; /* the entry ends with SHA-256 of everything before it */
+static bool with_digest; /* the entry ends with the checksum of everything before it */
 static tc_snapshot *snap;
 
 /* Remove the scratch directory at exit (libFuzzer exits through exit()). */
@@ -69,15 +70,17 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         die("no cache entry written");
     static unsigned char entry[1 << 20];
     size_t n = fuzz_read_file(cache_file, entry, sizeof entry);
-    if (n < HEADER_LEN + SHA256_DIGEST_LENGTH)
+    if (n < HEADER_LEN + DIGEST_LEN)
         die("read cache entry");
     memcpy(header, entry, HEADER_LEN);
-    unsigned char digest[SHA256_DIGEST_LENGTH];
-    SHA256(entry, n - SHA256_DIGEST_LENGTH, digest);
-    with_digest = memcmp(digest, entry + n - SHA256_DIGEST_LENGTH, sizeof digest) == 0;
+    unsigned char digest[DIGEST_LEN];
+    fuzz_cache_digest(entry, n - DIGEST_LEN, digest);
+    with_digest = memcmp(digest, entry + n - DIGEST_LEN, sizeof digest) == 0;
+    if (!with_digest)
+        die("cache checksum changed: update fuzz_cache.c");
     /* print the valid body once: the seeds in tests/fuzz/corpus/cache are made from it */
     if (getenv("TC_FUZZ_DUMP_CACHE"))
-        fwrite(entry + HEADER_LEN, 1, n - HEADER_LEN - (with_digest ? SHA256_DIGEST_LENGTH : 0),
+        fwrite(entry + HEADER_LEN, 1, n - HEADER_LEN - (with_digest ? DIGEST_LEN : 0),
                stdout);
     if (memcmp(header, MAGIC, sizeof MAGIC - 1) != 0)
         die("cache magic changed: update fuzz_cache.c");
@@ -95,7 +98,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FILE *f = fopen(cache_file, "wb");
     if (!f)
         abort();
-    unsigned char *entry = malloc(HEADER_LEN + size + SHA256_DIGEST_LENGTH);
+    unsigned char *entry = malloc(HEADER_LEN + size + DIGEST_LEN);
     if (!entry)
         abort();
     memcpy(entry, header, HEADER_LEN);
@@ -103,8 +106,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         memcpy(entry + HEADER_LEN, data, size);
     size_t n = HEADER_LEN + size;
     if (with_digest) {
-        SHA256(entry, n, entry + n);
-        n += SHA256_DIGEST_LENGTH;
+        fuzz_cache_digest(entry, n, entry + n);
+        n += DIGEST_LEN;
     }
     fwrite(entry, 1, n, f);
     fclose(f);

@@ -23,6 +23,7 @@
 #include <cpl_string.h>
 #include <unistd.h>
 #include <cpl_vsi.h>
+#include <xxhash.h>
 
 #include <tclaims/tclaims.h>
 
@@ -176,6 +177,18 @@ static inline void fuzz_find_file(const char *dir, const char *prefix, const cha
 }
 
 /* A whole file into buf (cap bytes): its size, or 0 when unreadable or cap bytes or more. */
+/* The checksum every cache file ends with (lib/codec.c: XXH3-128 of the bytes before it,
+ * canonical form), so that fuzzed bodies reach the parsers rather than the check. */
+#define FUZZ_DIGEST_LEN 16
+
+static inline void fuzz_cache_digest(const unsigned char *p, size_t n,
+                                     unsigned char out[FUZZ_DIGEST_LEN])
+{
+    XXH128_canonical_t c;
+    XXH128_canonicalFromHash(&c, XXH3_128bits(p, n));
+    memcpy(out, c.digest, FUZZ_DIGEST_LEN);
+}
+
 static inline size_t fuzz_read_file(const char *path, unsigned char *buf, size_t cap)
 {
     FILE *f = fopen(path, "rb");

@@ -1,6 +1,6 @@
 /* A series' cached tiles (lib/tiles.c, docs/reliability.md): a tiles file is input too.
  * Bytes become the body of the tiles file of a small unit, after its valid key and before
- * a valid SHA-256, so that every input reaches the decoder rather than the digest check;
+ * a valid checksum, so that every input reaches the decoder rather than the check;
  * then a two-date series over a set opened with that cache directory.
  *
  * What it checks: no crash, leak, undefined behaviour or oversized allocation, and a
@@ -11,7 +11,6 @@
  * Run: build-fuzz/tests/fuzz/fuzz_tiles -max_len=65536 tests/fuzz/corpus/tiles */
 #include "fuzz_common.h"
 
-#include <openssl/sha.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -95,28 +94,28 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         die("no tiles file written");
     static unsigned char file[1 << 20];
     size_t n = fuzz_read_file(tiles_file, file, sizeof file);
-    if (n < KEY_LEN + SHA256_DIGEST_LENGTH)
+    if (n < KEY_LEN + FUZZ_DIGEST_LEN)
         die("read tiles file");
     memcpy(key, file, KEY_LEN);
     if (getenv("TC_FUZZ_DUMP_TILES")) /* the valid body: the seeds are made from it */
-        fwrite(file + KEY_LEN, 1, n - KEY_LEN - SHA256_DIGEST_LENGTH, stdout);
+        fwrite(file + KEY_LEN, 1, n - KEY_LEN - FUZZ_DIGEST_LEN, stdout);
     return 0;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     tc_ctx *ctx = fuzz_ctx();
-    unsigned char *file = malloc(KEY_LEN + size + SHA256_DIGEST_LENGTH);
+    unsigned char *file = malloc(KEY_LEN + size + FUZZ_DIGEST_LEN);
     if (!file)
         abort();
     memcpy(file, key, KEY_LEN);
     if (size)
         memcpy(file + KEY_LEN, data, size);
-    SHA256(file, KEY_LEN + size, file + KEY_LEN + size);
+    fuzz_cache_digest(file, KEY_LEN + size, file + KEY_LEN + size);
     FILE *f = fopen(tiles_file, "wb");
     if (!f)
         abort();
-    fwrite(file, 1, KEY_LEN + size + SHA256_DIGEST_LENGTH, f);
+    fwrite(file, 1, KEY_LEN + size + FUZZ_DIGEST_LEN, f);
     fclose(f);
     free(file);
     fuzz_check_status(ctx, series(ctx), "tc_series_new(cached tiles)");
