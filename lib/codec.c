@@ -1,5 +1,6 @@
 /* Binary encoding for the cache files: growing byte buffers, bounded reads, and polygonal
  * geometries as raw coordinate arrays (regionset.c's units, tiles.c's cells). */
+#define _DEFAULT_SOURCE 1 /* MAP_ANONYMOUS (beside the build's _POSIX_C_SOURCE) */
 #include "tc_internal.h"
 
 #include <stdio.h>
@@ -313,6 +314,20 @@ unsigned char *tc__cache_read_file(const char *path, size_t *len, bool *damaged)
         (uintmax_t)sb.st_size <= SIZE_MAX) {
         n = (size_t)sb.st_size;
         map = mmap(NULL, n, PROT_READ, MAP_PRIVATE, fd, 0);
+        /* a file system that cannot map files: read into anonymous pages, released the
+         * same way */
+        if (map == MAP_FAILED &&
+            (map = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)) !=
+                MAP_FAILED) {
+            size_t got = 0;
+            ssize_t k = 1;
+            while (got < n && (k = read(fd, (unsigned char *)map + got, n - got)) > 0)
+                got += (size_t)k;
+            if (got != n) {
+                munmap(map, n);
+                map = MAP_FAILED;
+            }
+        }
     }
     close(fd);
     if (map == MAP_FAILED)
