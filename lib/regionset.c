@@ -702,33 +702,42 @@ static bool is_regular_file(const char *path)
     return path && stat(path, &sb) == 0 && S_ISREG(sb.st_mode);
 }
 
-static void key_add(char *buf, size_t len, size_t *pos, const char *label, const char *v)
+/* One field of a key: its label, then its value, each length-prefixed (a NULL value has
+ * its own mark), so that no two sets of values give the same bytes, whatever they hold. */
+static void key_add(tc__wbuf *b, const char *label, const char *v)
 {
-    int k = snprintf(buf + *pos, len - *pos, "%s=%s\n", label, v ? v : "(null)");
-    if (k > 0 && (size_t)k < len - *pos)
-        *pos += (size_t)k;
+    tc__put_str(b, label);
+    tc__put_u32(b, v ? 1u : 0u);
+    if (v)
+        tc__put_str(b, v);
 }
 
-static void cache_key(const tc_regionset *rs, const tc_regionset_opts *o, char hex[65])
+/* The cache key: everything a prepared set is made of. false when out of memory. */
+static bool cache_key(const tc_regionset *rs, const tc_regionset_opts *o, char hex[65])
 {
-    char buf[4096];
-    size_t pos = 0;
+    tc__wbuf b = {NULL, 0, 0, false};
     char num[64];
     snprintf(num, sizeof num, "%u", CACHE_FORMAT);
-    key_add(buf, sizeof buf, &pos, "format", num);
-    key_add(buf, sizeof buf, &pos, "library", TC_VERSION_STRING);
-    key_add(buf, sizeof buf, &pos, "engines", tc_engine_versions());
-    key_add(buf, sizeof buf, &pos, "words", /* the file is in native byte order */
+    key_add(&b, "format", num);
+    key_add(&b, "library", TC_VERSION_STRING);
+    key_add(&b, "engines", tc_engine_versions());
+    key_add(&b, "words", /* the file is in native byte order */
             __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ ? "64-bit little-endian" : "64-bit big-endian");
-    key_add(buf, sizeof buf, &pos, "regions_sha256", rs->sha[0]);
-    key_add(buf, sizeof buf, &pos, "regions_layer", o->regions.layer_name);
-    key_add(buf, sizeof buf, &pos, "code_field", o->regions.code_field);
-    key_add(buf, sizeof buf, &pos, "name_field", o->regions.name_field);
-    key_add(buf, sizeof buf, &pos, "land_sha256", o->land_path ? rs->sha[1] : "none");
-    key_add(buf, sizeof buf, &pos, "land_layer", o->land.layer_name);
+    key_add(&b, "regions_sha256", rs->sha[0]);
+    key_add(&b, "regions_layer", o->regions.layer_name);
+    key_add(&b, "code_field", o->regions.code_field);
+    key_add(&b, "name_field", o->regions.name_field);
+    key_add(&b, "regions_where", o->regions.where);
+    key_add(&b, "land_sha256", o->land_path ? rs->sha[1] : "none");
+    key_add(&b, "land_layer", o->land.layer_name);
+    key_add(&b, "land_where", o->land.where);
     snprintf(num, sizeof num, "%.17g", TC__STRIP_M);
-    key_add(buf, sizeof buf, &pos, "strip_m", num);
-    tc__sha256_hex(buf, pos, hex);
+    key_add(&b, "strip_m", num);
+    bool ok = !b.nomem;
+    if (ok)
+        tc__sha256_hex(b.p, b.n, hex);
+    free(b.p);
+    return ok;
 }
 
 /* Write the cache file from what the set holds: every entry already in the file read at
@@ -740,7 +749,7 @@ static void cache_key(const tc_regionset *rs, const tc_regionset_opts *o, char h
  *        tc__edge_terms_compute()), simple, strip; length 0: absent),
  *   u32 warnings, str each, u64 blob length, zero bytes up to a multiple of 8, blob (the
  *   geometry entries, each at a multiple of 8: tc__geom_encode()), magic,
- *   SHA-256 of everything before it. */
+ *   XXH3-128 of everything before it (tc__cache_write_file()). */
 static void cache_write(tc_ctx *ctx, const tc_regionset *rs)
 {
     tc__lazy *z = rs->lazy;
@@ -1176,8 +1185,9 @@ tc_status tc_regionset_open(tc_ctx *ctx, const char *path, const tc_regionset_op
         st = tc__sha256_file(ctx, path, rs->sha[0]);
     if (st == TC_OK && land_file)
         st = tc__sha256_file(ctx, o->land_path, rs->sha[1]);
+    if (st == TC_OK && files && o->cache_dir && !cache_key(rs, o, z->key))
+        st = tc__fail(ctx, TC_ERR_NOMEM, "regionset open: out of memory");
     if (st == TC_OK && files && o->cache_dir) {
-        cache_key(rs, o, z->key);
         char file[4200];
         snprintf(file, sizeof file, "%s/regionset-%s.bin", o->cache_dir, z->key);
         if (!(z->cache_file = tc__strdup(file)) || !(z->cache_dir = tc__strdup(o->cache_dir)))

@@ -306,6 +306,71 @@ static void test_regionset_prepare_first(void **state)
     free_all(r, 3, sets, 2, fx.s1, NULL);
 }
 
+/* The attribute filters are part of what a set is made of: a set opened with another
+ * filter on the boundaries or on the land mask, same files and cache directory, is built
+ * for that filter, never served the cached set of the other (found in 0.6: the key left
+ * them out). */
+/* Open units over land with the cache in dir and these filters (NULL: none), one job. */
+static tc_status open_filtered(tc_ctx *ctx, const char *units, const char *land, const char *dir,
+                               const char *regions_where, const char *land_where,
+                               tc_regionset **rs)
+{
+    tc_regionset_opts o = TC_REGIONSET_OPTS_INIT;
+    o.land_path = land;
+    o.cache_dir = dir;
+    o.jobs = 1;
+    o.regions.where = regions_where;
+    o.land.where = land_where;
+    *rs = NULL;
+    return tc_regionset_open(ctx, units, &o, rs);
+}
+
+static void test_regionset_cache_keys_filters(void **state)
+{
+    tc_ctx *ctx = *state;
+    const char *units = units_file(), *land = land_file(), *dir = cache_dir("rs_filters");
+    char cmd[8300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+    /* filters that differ only after their first 4 KB (the key once kept 4 KB of text) */
+    static char longf[2][6000];
+    char pad[5001];
+    memset(pad, 'x', 5000);
+    pad[5000] = '\0';
+    snprintf(longf[0], sizeof longf[0], "shapeISO = '%s' OR shapeISO = 'UA-14'", pad);
+    snprintf(longf[1], sizeof longf[1], "shapeISO = '%s' OR shapeISO = 'UA-09'", pad);
+    const char *filters[] = {NULL, "shapeISO = 'UA-14'", "shapeISO <> 'UA-14'", longf[0],
+                             longf[1]};
+    const size_t want[] = {5, 1, 4, 1, 1};
+    const char *first[] = {"UA-14", "UA-14", "UA-09", "UA-14", "UA-09"};
+    for (int pass = 0; pass < 2; pass++) /* cold, then from the cache */
+        for (int k = 0; k < 5; k++) {
+            tc_regionset *rs = NULL;
+            assert_tc_ok(ctx, open_filtered(ctx, units, land, dir, filters[k], NULL, &rs));
+            assert_int_equal(tc_regionset_count(rs), want[k]);
+            assert_string_equal(tc_regionset_get_code(rs, 0), first[k]);
+            assert_int_equal(tc_regionset_from_cache(rs), pass == 1);
+            tc_regionset_free(rs);
+        }
+    /* the land mask's filter: one that keeps no land leaves every unit without land */
+    double land_m2[2];
+    for (int k = 0; k < 2; k++) {
+        tc_regionset *rs = NULL;
+        tc_status st = open_filtered(ctx, units, land, dir, NULL, k ? "1 = 0" : NULL, &rs);
+        if (k && st != TC_OK) { /* an empty land mask may be refused: then never served */
+            assert_null(rs);
+            land_m2[k] = -1;
+            continue;
+        }
+        assert_tc_ok(ctx, st);
+        double admin = 0;
+        assert_tc_ok(ctx, tc_regionset_areas_m2(ctx, rs, 0, &admin, &land_m2[k]));
+        tc_regionset_free(rs);
+    }
+    assert_true(land_m2[0] > 0);
+    assert_true(land_m2[1] != land_m2[0]);
+}
+
 /* A cache directory whose parents do not exist yet (a fresh machine's ~/.cache/tclaims)
  * is created with them, and serves the next open. */
 static void test_regionset_cache_dir_created(void **state)
@@ -698,6 +763,7 @@ int main(void)
         cmocka_unit_test(test_regionset_lazy_same_numbers),
         cmocka_unit_test(test_regionset_prepare_first),
         cmocka_unit_test(test_regionset_cache_dir_created),
+        cmocka_unit_test(test_regionset_cache_keys_filters),
         cmocka_unit_test(test_regionset_damaged_entry_rebuilt),
         cmocka_unit_test(test_regionset_results_reused_never_stale),
         cmocka_unit_test(test_regionset_jobs_same_result),
