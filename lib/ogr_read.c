@@ -610,3 +610,83 @@ done:
     tc__gdal_pop();
     return st;
 }
+
+/* ---------------------------------------------------------------- content digest */
+
+tc_status tc__source_digest(tc_ctx *ctx, const char *path, const tc_open_opts *oo, char hex[65])
+{
+    tc__gdal_push(ctx);
+    tc_status st = TC_OK;
+    tc__wbuf b = {NULL, 0, 0, false};
+    unsigned char *wkb = NULL;
+    size_t wkb_cap = 0;
+    GDALDatasetH ds = GDALOpenEx(path, GDAL_OF_VECTOR | GDAL_OF_READONLY | GDAL_OF_VERBOSE_ERROR,
+                                 NULL, NULL, NULL);
+    OGRLayerH layer = NULL;
+    if (!ds)
+        st = open_error(ctx, path);
+    else if (oo && oo->layer_name)
+        layer = GDALDatasetGetLayerByName(ds, oo->layer_name);
+    else if (GDALDatasetGetLayerCount(ds) > 0)
+        layer = GDALDatasetGetLayer(ds, 0);
+    if (st == TC_OK && !layer)
+        st = tc__fail(ctx, TC_ERR_FORMAT, "open '%s': no layer%s%s", path,
+                      oo && oo->layer_name ? " named " : "",
+                      oo && oo->layer_name ? oo->layer_name : "");
+    if (st == TC_OK && oo && oo->where && OGR_L_SetAttributeFilter(layer, oo->where) != OGRERR_NONE)
+        st = tc__fail(ctx, TC_ERR_FORMAT, "open '%s': bad attribute filter \"%s\": %s", path,
+                      oo->where, tc__gdal_msg(ctx, "rejected by OGR"));
+    if (st == TC_OK) {
+        tc__put_str(&b, "tclaims source content 1");
+        OGRSpatialReferenceH srs = OGR_L_GetSpatialRef(layer);
+        char *wkt = NULL;
+        const char *opts_wkt[] = {"FORMAT=WKT2_2019", NULL};
+        if (srs && OSRExportToWktEx(srs, &wkt, opts_wkt) == OGRERR_NONE && wkt)
+            tc__put_str(&b, wkt);
+        else
+            tc__put_str(&b, "");
+        CPLFree(wkt);
+        OGRFeatureDefnH defn = OGR_L_GetLayerDefn(layer);
+        int nf = OGR_FD_GetFieldCount(defn);
+        for (int i = 0; i < nf; i++)
+            tc__put_str(&b, OGR_Fld_GetNameRef(OGR_FD_GetFieldDefn(defn, i)));
+        OGR_L_ResetReading(layer);
+        OGRFeatureH f;
+        while (st == TC_OK && (f = OGR_L_GetNextFeature(layer)) != NULL) {
+            tc__put_u64(&b, (uint64_t)OGR_F_GetFID(f));
+            for (int i = 0; i < nf; i++) {
+                bool set = OGR_F_IsFieldSetAndNotNull(f, i);
+                tc__put_u32(&b, set ? 1u : 0u);
+                if (set)
+                    tc__put_str(&b, OGR_F_GetFieldAsString(f, i));
+            }
+            OGRGeometryH g = OGR_F_GetGeometryRef(f);
+            size_t n = g ? (size_t)OGR_G_WkbSizeEx(g) : 0;
+            if (n > wkb_cap) {
+                unsigned char *w = realloc(wkb, n);
+                if (!w)
+                    st = tc__fail(ctx, TC_ERR_NOMEM, "checksum '%s': out of memory", path);
+                else
+                    wkb = w, wkb_cap = n;
+            }
+            if (st == TC_OK && n && OGR_G_ExportToIsoWkb(g, wkbNDR, wkb) != OGRERR_NONE)
+                st = tc__fail(ctx, TC_ERR_FORMAT, "checksum '%s': feature %ld: cannot encode "
+                                                  "its geometry",
+                              path, (long)OGR_F_GetFID(f));
+            tc__put_u64(&b, (uint64_t)n);
+            if (st == TC_OK && n)
+                tc__put(&b, wkb, n);
+            OGR_F_Destroy(f);
+        }
+        if (st == TC_OK && b.nomem)
+            st = tc__fail(ctx, TC_ERR_NOMEM, "checksum '%s': out of memory", path);
+        if (st == TC_OK)
+            tc__sha256_hex(b.p, b.n, hex);
+    }
+    if (ds)
+        GDALClose(ds);
+    free(b.p);
+    free(wkb);
+    tc__gdal_pop();
+    return st;
+}

@@ -712,8 +712,11 @@ static void key_add(tc__wbuf *b, const char *label, const char *v)
         tc__put_str(b, v);
 }
 
-/* The cache key: everything a prepared set is made of. false when out of memory. */
-static bool cache_key(const tc_regionset *rs, const tc_regionset_opts *o, char hex[65])
+/* The cache key: everything a prepared set is made of; content[0], content[1]: the
+ * boundary and land sources' checksums, of the file, or of the content read from a source
+ * that is not a file (tc__source_digest()). false when out of memory. */
+static bool cache_key(const tc_regionset *rs, const tc_regionset_opts *o,
+                      const char content[2][65], char hex[65])
 {
     tc__wbuf b = {NULL, 0, 0, false};
     char num[64];
@@ -723,12 +726,13 @@ static bool cache_key(const tc_regionset *rs, const tc_regionset_opts *o, char h
     key_add(&b, "engines", tc_engine_versions());
     key_add(&b, "words", /* the file is in native byte order */
             __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ ? "64-bit little-endian" : "64-bit big-endian");
-    key_add(&b, "regions_sha256", rs->sha[0]);
+    key_add(&b, rs->sha[0][0] ? "regions_sha256" : "regions_content", content[0]);
     key_add(&b, "regions_layer", o->regions.layer_name);
     key_add(&b, "code_field", o->regions.code_field);
     key_add(&b, "name_field", o->regions.name_field);
     key_add(&b, "regions_where", o->regions.where);
-    key_add(&b, "land_sha256", o->land_path ? rs->sha[1] : "none");
+    key_add(&b, !o->land_path ? "land_sha256" : rs->sha[1][0] ? "land_sha256" : "land_content",
+            o->land_path ? content[1] : "none");
     key_add(&b, "land_layer", o->land.layer_name);
     key_add(&b, "land_where", o->land.where);
     snprintf(num, sizeof num, "%.17g", TC__STRIP_M);
@@ -1176,18 +1180,35 @@ tc_status tc_regionset_open(tc_ctx *ctx, const char *path, const tc_regionset_op
     rs->lazy = z;
     rs->has_land = o->land_path != NULL;
     tc_status st = TC_OK;
-    /* each input that is a file gets its checksum (provenance); only a set read wholly
-     * from files can be cached: a database table has no checksum to key it by */
+    /* each input that is a file gets its checksum (provenance, and the cache key); with a
+     * cache, an input that is not a file (a database table) is keyed by its content as
+     * read (every feature, field and coordinate: tc__source_digest()), read once more
+     * when the set is built */
     bool regions_file = is_regular_file(path);
     bool land_file = o->land_path && is_regular_file(o->land_path);
-    bool files = regions_file && (!o->land_path || land_file);
+    char content[2][65] = {"", ""};
+    bool keyed = o->cache_dir != NULL;
     if (regions_file)
         st = tc__sha256_file(ctx, path, rs->sha[0]);
     if (st == TC_OK && land_file)
         st = tc__sha256_file(ctx, o->land_path, rs->sha[1]);
-    if (st == TC_OK && files && o->cache_dir && !cache_key(rs, o, z->key))
+    if (st == TC_OK && keyed) {
+        if (regions_file)
+            memcpy(content[0], rs->sha[0], 65);
+        else if (tc__source_digest(ctx, path, &o->regions, content[0]) != TC_OK)
+            keyed = false; /* not read: the build says why (in its own words) */
+        if (land_file)
+            memcpy(content[1], rs->sha[1], 65);
+        else if (keyed && o->land_path &&
+                 tc__source_digest(ctx, o->land_path, &o->land, content[1]) != TC_OK)
+            keyed = false;
+        if (!keyed)
+            tc__clear(ctx);
+    }
+    keyed = keyed && st == TC_OK;
+    if (keyed && !cache_key(rs, o, (const char(*)[65])content, z->key))
         st = tc__fail(ctx, TC_ERR_NOMEM, "regionset open: out of memory");
-    if (st == TC_OK && files && o->cache_dir) {
+    if (st == TC_OK && keyed) {
         char file[4200];
         snprintf(file, sizeof file, "%s/regionset-%s.bin", o->cache_dir, z->key);
         if (!(z->cache_file = tc__strdup(file)) || !(z->cache_dir = tc__strdup(o->cache_dir)))

@@ -219,6 +219,11 @@ typedef struct tc__read_opts {
     char name_field[128];
 } tc__read_opts;
 
+/* Lower-case hex SHA-256 of what GDAL returns for the layer of path as oo selects it (layer
+ * name, attribute filter): its CRS, its field names, then each feature in order (FID,
+ * every field as text, the geometry as ISO WKB): the content a source that is not a
+ * regular file (a database table) is keyed by. */
+tc_status tc__source_digest(tc_ctx *ctx, const char *path, const tc_open_opts *oo, char hex[65]);
 /* Read every feature of one layer of path, reprojected to WGS84 lon/lat. */
 tc_status tc__ogr_read(tc_ctx *ctx, const char *path, tc__read_opts *ro, tc__feature_fn fn,
                        void *user);

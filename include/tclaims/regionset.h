@@ -7,9 +7,10 @@
  * beyond each unit used to tell real gaps from artefacts (docs/method.md).
  * Preparing it is the slow part of a report (parsing a large boundary file,
  * clipping); with a cache directory the prepared set is stored under a key
- * made of the SHA-256 of every input file, the options and the library's
- * cache format, so a cached set is never stale (docs/reliability.md, "The
- * prepared-region cache", says what that rests on).
+ * made of the SHA-256 of every input file (of an input that is not a file,
+ * such as a database table, its content as read: since 0.6), the options and
+ * the library's cache format, so a cached set is never stale
+ * (docs/reliability.md, "The prepared-region cache", says what that rests on).
  *
  * Preparation is lazy: tc_regionset_open() computes every unit's areas (or
  * reads them from the cache); a unit's land geometry is read from the cache,
@@ -58,8 +59,10 @@ typedef struct tc_regionset tc_regionset;
 /**
  * @brief Load and prepare every unit of a boundary source.
  *
- * With opts->cache_dir set and both inputs regular files, a valid cache entry
- * is used instead of parsing; a missing or unreadable entry is rebuilt and
+ * With opts->cache_dir set, a valid cache entry is used instead of parsing (an
+ * input that is not a regular file is read to key it: every feature, field and
+ * coordinate; since 0.6, before which such inputs were never cached); a
+ * missing or unreadable entry is rebuilt and
  * written atomically (temporary file and rename). A cache that cannot be
  * written only adds a warning (here, or to the context of a later report
  * that extends it). A damaged entry (cut short, a changed byte, a geometry
