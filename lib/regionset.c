@@ -16,6 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <time.h>
 #include <unistd.h>
 
 #define CACHE_MAGIC "TCLAIMS-REGIONSET\n"
@@ -1053,6 +1056,63 @@ static char *result_path(const tc_regionset *rs, const char *hex, bool dir_only)
     return p;
 }
 
+/* Stored unit results are removed once their file is this old... */
+#define RESULT_MAX_AGE_S (30L * 24 * 3600)
+/* ... by a pass over the directory at most this often (its stamp file's time). */
+#define RESULT_PRUNE_EVERY_S (24L * 3600)
+
+static bool is_result_name(const char *name)
+{
+    if (strlen(name) != 68 || strcmp(name + 64, ".bin") != 0)
+        return false;
+    for (int i = 0; i < 64; i++)
+        if (!((name[i] >= '0' && name[i] <= '9') || (name[i] >= 'a' && name[i] <= 'f')))
+            return false;
+    return true;
+}
+
+/* At most once a day (the time of results/.pruned says when it was last done), remove the
+ * stored unit results written more than 30 days ago, and temporary files a writer left
+ * more than a day ago: a daily report adds about ten entries a day, keyed by snapshots
+ * few ask for again. An entry removed is only computed again if asked for. Names that are
+ * not <64 hex digits>.bin or a temporary one of those, and anything but regular files,
+ * are left alone. Failures are ignored: this only saves space. */
+static void prune_results(const char *cache_dir)
+{
+    size_t n = strlen(cache_dir) + 32;
+    char *dir = malloc(n), *stamp = malloc(n);
+    struct stat sb;
+    time_t now = time(NULL);
+    if (!dir || !stamp)
+        goto done;
+    snprintf(dir, n, "%s/results", cache_dir);
+    snprintf(stamp, n, "%s/results/.pruned", cache_dir);
+    if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
+        goto done; /* nothing stored yet */
+    if (stat(stamp, &sb) == 0 && sb.st_mtime <= now && now - sb.st_mtime < RESULT_PRUNE_EVERY_S)
+        goto done;
+    FILE *f = fopen(stamp, "w"); /* first, so that processes started meanwhile skip it */
+    if (f)
+        fclose(f);
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    while (d && (e = readdir(d)) != NULL) {
+        const char *tmp = strstr(e->d_name, ".bin.tmp.");
+        bool result = is_result_name(e->d_name);
+        bool leftover = tmp && tmp - e->d_name == 64;
+        if ((!result && !leftover) || fstatat(dirfd(d), e->d_name, &sb, AT_SYMLINK_NOFOLLOW) != 0 ||
+            !S_ISREG(sb.st_mode))
+            continue;
+        if (now - sb.st_mtime > (result ? RESULT_MAX_AGE_S : RESULT_PRUNE_EVERY_S))
+            (void)unlinkat(dirfd(d), e->d_name, 0);
+    }
+    if (d)
+        closedir(d);
+done:
+    free(dir);
+    free(stamp);
+}
+
 bool tc__regionset_result_get(const tc_regionset *rs, const char hex[65], tc_areas *a)
 {
     if (!tc__regionset_cache_key(rs))
@@ -1227,6 +1287,8 @@ tc_status tc_regionset_open(tc_ctx *ctx, const char *path, const tc_regionset_op
         tc_regionset_free(rs);
         return st;
     }
+    if (z->cache_dir)
+        prune_results(z->cache_dir);
     *out = rs;
     return TC_OK;
 }

@@ -7,6 +7,8 @@
 
 #include <dirent.h>
 #include <xxhash.h>
+#include <fcntl.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -684,6 +686,70 @@ static tc_report *report_opts(tc_ctx *ctx, const tc_regionset *rs, const tc_snap
     return r;
 }
 
+/* A file in dir, written with text and dated days ago. */
+static void dated_file(const char *dir, const char *name, double days)
+{
+    char path[8400];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    fputs("x", f);
+    fclose(f);
+    struct timespec t[2];
+    assert_int_equal(clock_gettime(CLOCK_REALTIME, &t[0]), 0);
+    t[0].tv_sec -= (time_t)(days * 86400);
+    t[1] = t[0];
+    assert_int_equal(utimensat(AT_FDCWD, path, t, 0), 0);
+}
+
+static bool exists_in(const char *dir, const char *name)
+{
+    char path[8400];
+    struct stat sb;
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    return stat(path, &sb) == 0;
+}
+
+/* Stored results older than 30 days, and writers' temporary files older than a day, are
+ * removed when a set is opened, at most once a day; anything else in the directory stays. */
+static void test_regionset_results_pruned(void **state)
+{
+    tc_ctx *ctx = *state;
+    const char *top = cache_dir("rs_prune");
+    char cmd[8300], results[8200];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", top);
+    assert_int_equal(system(cmd), 0);
+    snprintf(results, sizeof results, "%s/results", top);
+    snprintf(cmd, sizeof cmd, "mkdir -p '%s'", results);
+    assert_int_equal(system(cmd), 0);
+    char old[80], recent[80], tmp_old[120], tmp_new[120];
+    memset(old, 'a', 64), strcpy(old + 64, ".bin");
+    memset(recent, 'b', 64), strcpy(recent + 64, ".bin");
+    snprintf(tmp_old, sizeof tmp_old, "%s.tmp.1.0x1", old);
+    snprintf(tmp_new, sizeof tmp_new, "%s.tmp.2.0x2", recent);
+    dated_file(results, old, 31);
+    dated_file(results, recent, 29);
+    dated_file(results, tmp_old, 1.5);
+    dated_file(results, tmp_new, 0.5);
+    dated_file(results, "notes.txt", 400);       /* not ours */
+    dated_file(results, "ABCD.bin", 400);        /* not a key */
+    dated_file(results, ".pruned", 2);           /* last pass two days ago */
+    tc_regionset *rs = open_set(ctx, units_file(), land_file(), top, 1);
+    tc_regionset_free(rs);
+    assert_false(exists_in(results, old));
+    assert_false(exists_in(results, tmp_old));
+    assert_true(exists_in(results, recent));
+    assert_true(exists_in(results, tmp_new));
+    assert_true(exists_in(results, "notes.txt"));
+    assert_true(exists_in(results, "ABCD.bin"));
+    /* a pass was made just now: the next open makes none */
+    dated_file(results, old, 31);
+    rs = open_set(ctx, units_file(), land_file(), top, 1);
+    assert_true(tc_regionset_from_cache(rs));
+    tc_regionset_free(rs);
+    assert_true(exists_in(results, old));
+}
+
 /* Stored unit results (report.c, result_key()): a later report reuses a unit's result only
  * when everything it depends on is the same (the set, the options, the snapshot around the
  * unit). Snapshot 3 is snapshot 1 and a second square inside the third unit: the second
@@ -766,6 +832,7 @@ int main(void)
         cmocka_unit_test(test_regionset_cache_keys_filters),
         cmocka_unit_test(test_regionset_damaged_entry_rebuilt),
         cmocka_unit_test(test_regionset_results_reused_never_stale),
+        cmocka_unit_test(test_regionset_results_pruned),
         cmocka_unit_test(test_regionset_jobs_same_result),
         cmocka_unit_test(test_regionset_large_file_halves),
         cmocka_unit_test(test_regionset_opts_version1),
