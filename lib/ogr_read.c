@@ -248,9 +248,10 @@ typedef struct json_scan {
  * checked: GDAL parses them either way. In the same pass, *js: whether and where the text
  * can be cut into two FeatureCollections the way GDAL reads it whole. Not cuttable: a
  * "features" member that is not one array of objects, fewer than two features, or a
- * feature with a member named "id" (GDAL takes an integer id for the feature's FID; with
- * none, FIDs count features from 0 in each half, and the second half's are offset by the
- * first's count: tc__ogr_read()). */
+ * string "id" anywhere in a feature (GDAL takes an integer id, the feature's or a
+ * property's, for the FID and returns the features in that order; with none, FIDs count
+ * features from 0 in each half, and the second half's are offset by the first's count:
+ * tc__ogr_read()). */
 static bool scan_json(const char *t, size_t n, json_scan *js)
 {
     static const char stop[] = " \t\r\n\"{}[],:/'#"; /* ends a run of number or literal */
@@ -282,8 +283,9 @@ static bool scan_json(const char *t, size_t n, json_scan *js)
             if (depth == 1) {
                 key = s;
                 key_len = k - s;
-            } else if (in_features && depth == 3 && k - s == 2 && !memcmp(t + s, "id", 2)) {
-                cuttable = false;
+            } else if (in_features && depth >= 3 && k - s == 2 && !memcmp(t + s, "id", 2)) {
+                cuttable = false; /* a feature's id, or a property "id" (GDAL takes an
+                                     integer one for the FID too, and orders by it) */
             }
             last = c;
             k++;

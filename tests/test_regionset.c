@@ -544,7 +544,15 @@ static void test_regionset_jobs_same_result(void **state)
  * densified rectangles, two per code, one in each half of the file (merged across the
  * cut); the CRS member after the features. bad_code / no_geom: the feature (from 0) whose
  * code is empty / geometry null, or -1. */
+static const char *big_units_file_ids(const char *name, int bad_code, int no_geom, bool ids);
 static const char *big_units_file(const char *name, int bad_code, int no_geom)
+{
+    return big_units_file_ids(name, bad_code, no_geom, false);
+}
+
+/* ids: each feature also has an integer property "id", counting down (GDAL takes it for
+ * the FID and returns the features in its order). */
+static const char *big_units_file_ids(const char *name, int bad_code, int no_geom, bool ids)
 {
     static const char *const codes[] = {"UA-14", "UA-09", "UA-23", "UA-65", "UA-43", "UA-40"};
     enum { SIDE = 1500 };
@@ -552,9 +560,11 @@ static const char *big_units_file(const char *name, int bad_code, int no_geom)
     sb_printf(&b, "{\"type\":\"FeatureCollection\",\"name\":\"big\",\"features\":[");
     for (int i = 0; i < 12; i++) {
         double x0 = 30 + 0.5 * (i % 6), y0 = 48 + 0.25 * (i / 6), w = 0.5, h = 0.25;
-        sb_printf(&b, "%s{\"type\":\"Feature\",\"properties\":{\"shapeISO\":\"%s\","
-                      "\"shapeName\":\"Unit %d\"},\"geometry\":",
-                  i ? "," : "", i == bad_code ? "" : codes[i % 6], i % 6);
+        sb_printf(&b, "%s{\"type\":\"Feature\",\"properties\":{", i ? "," : "");
+        if (ids)
+            sb_printf(&b, "\"id\":%d,", 100 - i);
+        sb_printf(&b, "\"shapeISO\":\"%s\",\"shapeName\":\"Unit %d\"},\"geometry\":",
+                  i == bad_code ? "" : codes[i % 6], i % 6);
         if (i == no_geom) {
             sb_printf(&b, "null}");
             continue;
@@ -625,6 +635,25 @@ static void test_regionset_large_file_halves(void **state)
     }
     assert_string_equal(warn[0], warn[1]);
     assert_non_null(strstr(warn[1], "feature 10 (UA-43): no geometry"));
+
+    /* an integer property "id": GDAL's FIDs and order; such a file is read whole */
+    const char *ided = big_units_file_ids("rs_big_ids.geojson", 9, -1, true);
+    for (unsigned k = 0; k < 2; k++) {
+        tc_regionset_opts o = TC_REGIONSET_OPTS_INIT;
+        o.land_path = land;
+        o.jobs = k ? 2 : 1;
+        tc_regionset *rs = NULL;
+        assert_int_equal(tc_regionset_open(ctx, ided, &o, &rs), TC_ERR_FORMAT);
+        snprintf(msg[k], sizeof msg[k], "%s", tc_ctx_errmsg(ctx));
+    }
+    assert_string_equal(msg[0], msg[1]);
+    assert_non_null(strstr(msg[1], "feature 91 (): empty region code"));
+    ided = big_units_file_ids("rs_big_ids_ok.geojson", -1, -1, true);
+    one = open_set(ctx, ided, land, NULL, 1);
+    two = open_set(ctx, ided, land, NULL, 2);
+    assert_same_set(ctx, one, two);
+    tc_regionset_free(one);
+    tc_regionset_free(two);
 }
 
 /* Options made for 0.1 (version 1, no jobs field read) still open a set. */
