@@ -587,6 +587,24 @@ static const char *big_units_file_ids(const char *name, int bad_code, int no_geo
     return path;
 }
 
+/* Opening units (over land) fails the same way with one and two jobs, naming what. */
+static void same_failure(tc_ctx *ctx, const char *units, const char *land, const char *what)
+{
+    char msg[2][1024];
+    for (unsigned k = 0; k < 2; k++) {
+        tc_regionset_opts o = TC_REGIONSET_OPTS_INIT;
+        o.land_path = land;
+        o.jobs = k ? 2 : 1;
+        tc_regionset *rs = NULL;
+        assert_int_equal(tc_regionset_open(ctx, units, &o, &rs), TC_ERR_FORMAT);
+        assert_null(rs);
+        snprintf(msg[k], sizeof msg[k], "%s", tc_ctx_errmsg(ctx));
+    }
+    assert_string_equal(msg[0], msg[1]);
+    print_message("# %s\n", msg[1]);
+    assert_non_null(strstr(msg[1], what));
+}
+
 /* A large GeoJSON boundary file, which a threaded build parses in two halves at once,
  * gives the set a one-thread build gives (whole text): the same units, names and areas;
  * a feature's message names the same feature (FIDs counted across the cut). */
@@ -606,20 +624,8 @@ static void test_regionset_large_file_halves(void **state)
     tc_regionset_free(two);
 
     /* an empty code in the second half: the same failure, naming feature 9 */
-    const char *bad = big_units_file("rs_big_bad.geojson", 9, -1);
-    char msg[2][1024];
-    for (unsigned k = 0; k < 2; k++) {
-        tc_regionset_opts o = TC_REGIONSET_OPTS_INIT;
-        o.land_path = land;
-        o.jobs = k ? 2 : 1;
-        tc_regionset *rs = NULL;
-        assert_int_equal(tc_regionset_open(ctx, bad, &o, &rs), TC_ERR_FORMAT);
-        assert_null(rs);
-        snprintf(msg[k], sizeof msg[k], "%s", tc_ctx_errmsg(ctx));
-    }
-    assert_string_equal(msg[0], msg[1]);
-    print_message("# %s\n", msg[1]);
-    assert_non_null(strstr(msg[1], "feature 9 (): empty region code"));
+    same_failure(ctx, big_units_file("rs_big_bad.geojson", 9, -1), land,
+                 "feature 9 (): empty region code");
 
     /* a null geometry in the second half: skipped with the same warning, naming feature 10 */
     const char *hole = big_units_file("rs_big_null.geojson", -1, 10);
@@ -637,18 +643,9 @@ static void test_regionset_large_file_halves(void **state)
     assert_non_null(strstr(warn[1], "feature 10 (UA-43): no geometry"));
 
     /* an integer property "id": GDAL's FIDs and order; such a file is read whole */
-    const char *ided = big_units_file_ids("rs_big_ids.geojson", 9, -1, true);
-    for (unsigned k = 0; k < 2; k++) {
-        tc_regionset_opts o = TC_REGIONSET_OPTS_INIT;
-        o.land_path = land;
-        o.jobs = k ? 2 : 1;
-        tc_regionset *rs = NULL;
-        assert_int_equal(tc_regionset_open(ctx, ided, &o, &rs), TC_ERR_FORMAT);
-        snprintf(msg[k], sizeof msg[k], "%s", tc_ctx_errmsg(ctx));
-    }
-    assert_string_equal(msg[0], msg[1]);
-    assert_non_null(strstr(msg[1], "feature 91 (): empty region code"));
-    ided = big_units_file_ids("rs_big_ids_ok.geojson", -1, -1, true);
+    same_failure(ctx, big_units_file_ids("rs_big_ids.geojson", 9, -1, true), land,
+                 "feature 91 (): empty region code");
+    const char *ided = big_units_file_ids("rs_big_ids_ok.geojson", -1, -1, true);
     one = open_set(ctx, ided, land, NULL, 1);
     two = open_set(ctx, ided, land, NULL, 2);
     assert_same_set(ctx, one, two);
