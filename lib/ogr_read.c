@@ -422,6 +422,30 @@ static tc_status open_error(tc_ctx *ctx, const char *path)
                     tc__gdal_msg(ctx, "not a vector data source GDAL can read"));
 }
 
+/* The layer of ds that oo names (else the first), its attribute filter set (also on
+ * layer2 when given: the second half of a text, tc__ogr_read()). */
+static tc_status select_layer(tc_ctx *ctx, const char *path, GDALDatasetH ds,
+                              const tc_open_opts *oo, OGRLayerH layer2, OGRLayerH *out)
+{
+    OGRLayerH layer = NULL;
+    if (oo && oo->layer_name) {
+        if (!(layer = GDALDatasetGetLayerByName(ds, oo->layer_name)))
+            return tc__fail(ctx, TC_ERR_FORMAT, "open '%s': no layer named '%s'", path,
+                            oo->layer_name);
+    } else {
+        if (GDALDatasetGetLayerCount(ds) < 1)
+            return tc__fail(ctx, TC_ERR_FORMAT, "open '%s': no vector layer", path);
+        layer = GDALDatasetGetLayer(ds, 0);
+    }
+    if (oo && oo->where &&
+        (OGR_L_SetAttributeFilter(layer, oo->where) != OGRERR_NONE ||
+         (layer2 && OGR_L_SetAttributeFilter(layer2, oo->where) != OGRERR_NONE)))
+        return tc__fail(ctx, TC_ERR_FORMAT, "open '%s': bad attribute filter \"%s\": %s", path,
+                        oo->where, tc__gdal_msg(ctx, "rejected by OGR"));
+    *out = layer;
+    return TC_OK;
+}
+
 /* Hand every feature of layer to fn, in order (fid_base: added to GDAL's FIDs; *seen:
  * features read, skipped ones too). */
 static tc_status read_features(tc_ctx *ctx, const char *path, tc__read_opts *ro, OGRLayerH layer,
@@ -530,27 +554,8 @@ tc_status tc__ogr_read(tc_ctx *ctx, const char *path, tc__read_opts *ro, tc__fea
         goto done;
     }
     OGRLayerH layer = NULL, layer2 = ds2 ? GDALDatasetGetLayer(ds2, 0) : NULL;
-    if (oo && oo->layer_name) {
-        layer = GDALDatasetGetLayerByName(ds, oo->layer_name);
-        if (!layer) {
-            st = tc__fail(ctx, TC_ERR_FORMAT, "open '%s': no layer named '%s'", path,
-                          oo->layer_name);
-            goto done;
-        }
-    } else {
-        if (GDALDatasetGetLayerCount(ds) < 1) {
-            st = tc__fail(ctx, TC_ERR_FORMAT, "open '%s': no vector layer", path);
-            goto done;
-        }
-        layer = GDALDatasetGetLayer(ds, 0);
-    }
-    if (oo && oo->where &&
-        (OGR_L_SetAttributeFilter(layer, oo->where) != OGRERR_NONE ||
-         (layer2 && OGR_L_SetAttributeFilter(layer2, oo->where) != OGRERR_NONE))) {
-        st = tc__fail(ctx, TC_ERR_FORMAT, "open '%s': bad attribute filter \"%s\": %s", path,
-                      oo->where, tc__gdal_msg(ctx, "rejected by OGR"));
+    if ((st = select_layer(ctx, path, ds, oo, layer2, &layer)) != TC_OK)
         goto done;
-    }
     OGRFeatureDefnH defn = OGR_L_GetLayerDefn(layer);
     int code_idx = -1, name_idx = -1;
     if (ro->want_fields) {
@@ -625,19 +630,7 @@ tc_status tc__source_digest(tc_ctx *ctx, const char *path, const tc_open_opts *o
     GDALDatasetH ds = GDALOpenEx(path, GDAL_OF_VECTOR | GDAL_OF_READONLY | GDAL_OF_VERBOSE_ERROR,
                                  NULL, NULL, NULL);
     OGRLayerH layer = NULL;
-    if (!ds)
-        st = open_error(ctx, path);
-    else if (oo && oo->layer_name)
-        layer = GDALDatasetGetLayerByName(ds, oo->layer_name);
-    else if (GDALDatasetGetLayerCount(ds) > 0)
-        layer = GDALDatasetGetLayer(ds, 0);
-    if (st == TC_OK && !layer)
-        st = tc__fail(ctx, TC_ERR_FORMAT, "open '%s': no layer%s%s", path,
-                      oo && oo->layer_name ? " named " : "",
-                      oo && oo->layer_name ? oo->layer_name : "");
-    if (st == TC_OK && oo && oo->where && OGR_L_SetAttributeFilter(layer, oo->where) != OGRERR_NONE)
-        st = tc__fail(ctx, TC_ERR_FORMAT, "open '%s': bad attribute filter \"%s\": %s", path,
-                      oo->where, tc__gdal_msg(ctx, "rejected by OGR"));
+    st = ds ? select_layer(ctx, path, ds, oo, NULL, &layer) : open_error(ctx, path);
     if (st == TC_OK) {
         tc__put_str(&b, "tclaims source content 1");
         OGRSpatialReferenceH srs = OGR_L_GetSpatialRef(layer);
