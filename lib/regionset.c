@@ -1113,31 +1113,78 @@ done:
     free(stamp);
 }
 
-bool tc__regionset_result_get(const tc_regionset *rs, const char hex[65], tc_areas *a)
+const unsigned char *tc__regionset_stored_get(const tc_regionset *rs, const char hex[65],
+                                              const char *magic, uint32_t format, tc__rbuf *r)
 {
     if (!tc__regionset_cache_key(rs))
-        return false;
+        return NULL;
     char *path = result_path(rs, hex, false);
     size_t n = 0;
     bool damaged = false;
     unsigned char *d = path ? tc__cache_read_file(path, &n, &damaged) : NULL;
     free(path);
     if (!d)
-        return false; /* absent or damaged: computed (and written) again */
-    tc__rbuf r = {d, n, 0, false};
-    bool ok = tc__get_header(&r, RESULT_MAGIC, RESULT_FORMAT, hex);
+        return NULL; /* absent or damaged: computed (and written) again */
+    *r = (tc__rbuf){d, n, 0, false};
+    if (!tc__get_header(r, magic, format, hex)) {
+        tc__cache_release(d, n);
+        return NULL;
+    }
+    return d;
+}
+
+bool tc__regionset_stored_put(const tc_regionset *rs, const char hex[65], const tc__wbuf *b)
+{
+    if (!tc__regionset_cache_key(rs) || b->nomem)
+        return false;
+    char *dir = result_path(rs, hex, true), *path = result_path(rs, hex, false);
+    bool ok = dir && path && tc__mkdir_p(dir) && tc__cache_write_file(path, b);
+    free(dir);
+    free(path);
+    return ok;
+}
+
+void tc__put_areas(tc__wbuf *b, const tc_areas *a)
+{
+    const double f[] = {a->admin_m2,  a->land_m2,     a->controlled_m2, a->gap_m2,
+                        a->sliver_m2, a->enclosed_m2, a->closure_rel,   a->front_m};
+    for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)
+        tc__put_f64(b, f[i]);
+    tc__put_u64(b, a->n_gap);
+    tc__put_u64(b, a->n_sliver);
+    tc__put_u64(b, a->n_enclosed);
+    tc__put_u32(b, a->classified ? 1u : 0u);
+}
+
+bool tc__get_areas(tc__rbuf *r, tc_areas *a)
+{
     tc_areas x;
     memset(&x, 0, sizeof x);
     double *f[] = {&x.admin_m2,    &x.land_m2,     &x.controlled_m2, &x.gap_m2,
                    &x.sliver_m2,   &x.enclosed_m2, &x.closure_rel,   &x.front_m};
+    bool ok = true;
     for (size_t i = 0; ok && i < sizeof f / sizeof f[0]; i++)
-        ok = isfinite(*f[i] = tc__get_f64(&r));
+        ok = isfinite(*f[i] = tc__get_f64(r));
     size_t *c[] = {&x.n_gap, &x.n_sliver, &x.n_enclosed};
     for (size_t i = 0; ok && i < sizeof c / sizeof c[0]; i++)
-        *c[i] = (size_t)tc__get_u64(&r);
-    x.classified = ok && tc__get_u32(&r) == 1u;
-    ok = ok && !r.bad && r.pos == r.n;
-    tc__cache_release(d, n);
+        *c[i] = (size_t)tc__get_u64(r);
+    uint32_t cl = tc__get_u32(r);
+    x.classified = cl == 1u;
+    ok = ok && cl <= 1u && !r->bad;
+    if (ok)
+        memcpy(a, &x, sizeof x); /* with its zeroed padding */
+    return ok;
+}
+
+bool tc__regionset_result_get(const tc_regionset *rs, const char hex[65], tc_areas *a)
+{
+    tc__rbuf r;
+    const unsigned char *d = tc__regionset_stored_get(rs, hex, RESULT_MAGIC, RESULT_FORMAT, &r);
+    if (!d)
+        return false;
+    tc_areas x;
+    bool ok = tc__get_areas(&r, &x) && r.pos == r.n;
+    tc__cache_release(d, r.n);
     if (ok)
         *a = x;
     return ok;
@@ -1147,23 +1194,12 @@ void tc__regionset_result_put(const tc_regionset *rs, const char hex[65], const 
 {
     if (!tc__regionset_cache_key(rs))
         return;
-    char *dir = result_path(rs, hex, true), *path = result_path(rs, hex, false);
     tc__wbuf b = {NULL, 0, 0, false};
     tc__put_header(&b, RESULT_MAGIC, RESULT_FORMAT, hex);
-    const double f[] = {a->admin_m2,  a->land_m2,     a->controlled_m2, a->gap_m2,
-                        a->sliver_m2, a->enclosed_m2, a->closure_rel,   a->front_m};
-    for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)
-        tc__put_f64(&b, f[i]);
-    tc__put_u64(&b, a->n_gap);
-    tc__put_u64(&b, a->n_sliver);
-    tc__put_u64(&b, a->n_enclosed);
-    tc__put_u32(&b, a->classified ? 1u : 0u);
+    tc__put_areas(&b, a);
     /* a result not written is only one not reused: no warning */
-    if (dir && path && !b.nomem && tc__mkdir_p(dir))
-        (void)tc__cache_write_file(path, &b);
+    (void)tc__regionset_stored_put(rs, hex, &b);
     free(b.p);
-    free(dir);
-    free(path);
 }
 
 /* ---------------------------------------------------------------- tiles */

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -16,6 +17,8 @@ struct tc_series {
     tc_date *dates;
     const char **paths;   /* borrowed from the archive */
     bool *unchanged;
+    bool *keyed;          /* sha[d] names the snapshot's content (and sha[d - 1] the previous) */
+    bool *known;          /* figures and changes read from the stored rows, not computed */
     unsigned char (*sha)[32];
     size_t *row_unit;
     tc_areas *rows;       /* n_dates x n_rows */
@@ -34,6 +37,8 @@ void tc_series_free(tc_series *s)
     free(s->dates);
     free(s->paths);
     free(s->unchanged);
+    free(s->keyed);
+    free(s->known);
     free(s->sha);
     free(s->row_unit);
     free(s->rows);
@@ -520,50 +525,75 @@ static bool next_range(worker *w, size_t *b)
     return ok;
 }
 
+/* A date done (computed or read from the stored rows): progress. */
+static void done_one(worker *w)
+{
+    shared *sh = w->sh;
+    atomic_fetch_add(&sh->done, 1);
+    if (w->inline_progress && sh->o->progress)
+        sh->o->progress(atomic_load(&sh->done), sh->s->n_dates, sh->o->progress_user);
+}
+
+/* Date d - 1 computed, unreported, into the memo and *prevp, so that date d's figures and
+ * changes are the same whichever worker computes it, after whichever date. When d's
+ * snapshot has the same bytes, d's figures are stored from that report (*stored). */
+static tc_status warm_up(worker *w, tc_ctx *ctx, tc__memo *memo, size_t d, tc_snapshot **prevp,
+                         bool *stored)
+{
+    shared *sh = w->sh;
+    tc_series *s = sh->s;
+    tc_report *rep = NULL;
+    tc_status st = tc_archive_open_snapshot(ctx, sh->arch, s->arch[d - 1], prevp);
+    if (st == TC_OK)
+        st = tc__report_compute(ctx, sh->rs, *prevp, &sh->o->report, memo, &rep);
+    if (st == TC_OK && s->unchanged[d]) {
+        if ((st = store(s, d, rep)) != TC_OK)
+            st = tc__fail(ctx, TC_ERR_INTERNAL, "series: report rows do not match");
+        *stored = st == TC_OK;
+    }
+    tc_report_free(rep);
+    return st;
+}
+
 /* Dates from b on, as long as the worker's range lasts. *prevp, *curp: the worker's
- * snapshots; *last: the last date it computed ((size_t)-1: none), whose state its memo
- * and *prevp hold. */
+ * snapshots; *last: the last date whose state its memo and *prevp hold ((size_t)-1:
+ * none). Dates read from the stored rows are skipped; a date that does not follow the
+ * last one computed first has the date before it computed (warm_up()). */
 static tc_status run_range(worker *w, tc_ctx *ctx, tc__memo *memo, bool plain, size_t b,
                            tc_snapshot **prevp, tc_snapshot **curp, size_t *last)
 {
     shared *sh = w->sh;
     tc_series *s = sh->s;
-    pthread_mutex_lock(&sh->lock);
-    bool empty = w->next >= w->end;
-    pthread_mutex_unlock(&sh->lock);
-    if (empty)
-        return TC_OK;
     /* Tiles (the default method, lib/tiles.c): changes come from the units' cells; the
-     * change finder only says which cells to look at. A range that does not continue the
-     * worker's last date first builds the tiles of the date before it, unreported, so
-     * that every date's figures and changes are the same whichever worker computes them. */
+     * change finder only says which cells to look at. */
     const bool tiled = !plain && !sh->o->report.equal_area_check;
     tc_status st = TC_OK;
-    bool first_stored = false; /* the first date had the warm-up date's bytes: stored */
-    const bool continues = *last == b - 1 && b > 0; /* the memo and prev are at b - 1 */
-    if (!continues) {
-        tc_snapshot_free(*prevp);
-        *prevp = NULL;
-    }
-    if (tiled && b > 0 && !continues) {
-        tc_report *rep = NULL;
-        st = tc_archive_open_snapshot(ctx, sh->arch, s->arch[b - 1], prevp);
-        if (st == TC_OK)
-            st = tc__report_compute(ctx, sh->rs, *prevp, &sh->o->report, memo, &rep);
-        if (st == TC_OK && s->unchanged[b]) {
-            if ((st = store(s, b, rep)) != TC_OK)
-                st = tc__fail(ctx, TC_ERR_INTERNAL, "series: report rows do not match");
-            first_stored = st == TC_OK;
-        }
-        tc_report_free(rep);
-    }
     for (size_t d = b; st == TC_OK && claim(w, d); d++) {
-        bool reuse = !plain && (d > b || first_stored) && s->unchanged[d];
+        if (s->known[d]) {
+            done_one(w);
+            continue;
+        }
+        bool follows = d > 0 && *last == d - 1; /* the memo and *prevp hold date d - 1 */
+        bool stored = false;                    /* d's figures stored by the warm-up */
+        /* the same bytes as the date before, whose figures are at hand: the same figures */
+        bool reuse = !plain && d > 0 && s->unchanged[d] && (follows || s->known[d - 1]);
+        if (!follows && !reuse) {
+            tc_snapshot_free(*prevp);
+            *prevp = NULL;
+            *last = (size_t)-1;
+            if (tiled && d > 0) {
+                if ((st = warm_up(w, ctx, memo, d, prevp, &stored)) != TC_OK)
+                    break;
+                *last = d - 1;
+                follows = true;
+                reuse = stored;
+            }
+        }
         diff_parts parts = {NULL, NULL, 0, 0, {NULL, 0, 0, false}};
         bool have_parts = false;
         if (reuse) {
-            if (d > b) /* (else stored by the warm-up) */
-                copy_date(s, d, d - 1); /* the same bytes: the same figures */
+            if (!stored)
+                copy_date(s, d, d - 1);
         } else {
             if ((st = tc_archive_open_snapshot(ctx, sh->arch, s->arch[d], curp)) != TC_OK)
                 break;
@@ -577,7 +607,7 @@ static tc_status run_range(worker *w, tc_ctx *ctx, tc__memo *memo, bool plain, s
                 /* a cell whose edge a change touches is changed too */
                 if (st == TC_OK && !tc__cellset_grow(&parts.cells))
                     st = tc__fail(ctx, TC_ERR_NOMEM, "series: out of memory");
-                if (st == TC_OK && (d > b || tiled))
+                if (st == TC_OK && follows)
                     tc__memo_set_dirty(memo, &parts.cells);
                 if (st != TC_OK) {
                     changes_per_unit(ctx, w, d, &parts, st); /* frees the parts */
@@ -615,11 +645,11 @@ static tc_status run_range(worker *w, tc_ctx *ctx, tc__memo *memo, bool plain, s
             tc_snapshot_free(*prevp);
             *prevp = *curp;
             *curp = NULL;
+            *last = d;
+        } else if (follows) {
+            *last = d; /* (*prevp has the same bytes) */
         }
-        *last = d;
-        atomic_fetch_add(&sh->done, 1);
-        if (w->inline_progress && sh->o->progress)
-            sh->o->progress(atomic_load(&sh->done), s->n_dates, sh->o->progress_user);
+        done_one(w);
     }
     return st;
 }
@@ -664,6 +694,221 @@ out:
     return NULL;
 }
 
+/* ---------------------------------------------------------------- stored rows */
+
+/* A date's figures depend on nothing but the region set (named by its cache key), the
+ * options, the rows' units and its snapshot's bytes; its changes also on the previous
+ * selected snapshot's bytes. With a cache, a series stores every date it computed under
+ * the digests of those two snapshots, all in one file per set and options (in results/,
+ * pruned with the unit results); a later series (the same again, one day longer, another
+ * range) reads them back and computes only the dates it does not find there. Only
+ * snapshot files whose bytes are all GDAL reads are keyed (a shapefile's .prj and .dbf lie
+ * beside its .shp), and never dates of a layer read with a filter. */
+#define ROWS_MAGIC "TCLAIMS-SERIES-ROWS\n"
+#define ROWS_FORMAT 1u
+#define ROWS_KEY 64                /* an entry's key: the two snapshots' digests */
+#define ROWS_AREAS (8 * 8 + 3 * 8 + 4) /* tc__put_areas() */
+#define ROWS_KEEP_BYTES (64u << 20) /* older entries kept while the file is smaller */
+
+typedef struct stored_rows {
+    bool on;                    /* the set has a cache and these options are stored */
+    char hex[65];               /* the file's key */
+    const unsigned char *file;  /* mapped; NULL: none */
+    size_t file_n;
+    const unsigned char **entry; /* the file's entries, sorted by key */
+    size_t n, size;             /* entries, bytes per entry */
+} stored_rows;
+
+static bool self_contained(const char *path)
+{
+    static const char *const ext[] = {".geojson", ".json", ".gpkg", ".fgb", ".kml"};
+    size_t n = strlen(path);
+    for (size_t i = 0; i < sizeof ext / sizeof ext[0]; i++) {
+        size_t k = strlen(ext[i]);
+        if (n > k && strcasecmp(path + n - k, ext[i]) == 0)
+            return true;
+    }
+    return false;
+}
+
+static bool rows_file_key(const tc_regionset *rs, const tc_series_opts *o, const tc_series *s,
+                          char hex[65])
+{
+    const char *rk = tc__regionset_cache_key(rs);
+    const tc_report_opts *r = &o->report;
+    if (!rk || r->method == TC_METHOD_PLAIN || r->equal_area_check)
+        return false;
+    tc__wbuf b = {NULL, 0, 0, false};
+    /* (the set's key names the library's version; this names the series', for changes
+     * within one: bump it whenever a date's figures or changes could change) */
+    tc__put_str(&b, "tclaims series rows 1");
+    tc__put(&b, rk, 64);
+    tc__put_u32(&b, (uint32_t)r->units);
+    tc__put_u32(&b, (uint32_t)r->method);
+    tc__put_u32(&b, r->front_line ? 1u : 0u);
+    tc__put_f64(&b, r->sliver_width_m);
+    tc__put_f64(&b, r->connect_tol_m);
+    tc__put_u64(&b, s->n_rows);
+    for (size_t i = 0; i < s->n_rows; i++)
+        tc__put_u64(&b, s->row_unit[i]);
+    bool ok = !b.nomem;
+    if (ok)
+        tc__sha256_hex(b.p, b.n, hex);
+    free(b.p);
+    return ok;
+}
+
+static void entry_key(const tc_series *s, size_t d, unsigned char k[ROWS_KEY])
+{
+    memcpy(k, s->sha[d], 32);
+    if (d > 0)
+        memcpy(k + 32, s->sha[d - 1], 32);
+    else
+        memset(k + 32, 0, 32); /* the first date: no change */
+}
+
+static void put_entry(tc__wbuf *b, const tc_series *s, size_t d)
+{
+    unsigned char k[ROWS_KEY];
+    entry_key(s, d, k);
+    tc__put(b, k, sizeof k);
+    for (size_t r = 0; r < s->n_rows; r++)
+        tc__put_areas(b, &s->rows[d * s->n_rows + r]);
+    tc__put_areas(b, &s->claim[d]);
+    tc__put_areas(b, &s->country[d]);
+    tc__put_f64(b, s->outside[d]);
+    const tc_change *c = &s->chg[d * (s->n_rows + 2)];
+    for (size_t r = 0; r < s->n_rows + 2; r++) {
+        tc__put_f64(b, c[r].gained_m2);
+        tc__put_f64(b, c[r].lost_m2);
+    }
+}
+
+/* Date d's figures and changes from entry p (the date's only when all of it is sound). */
+static bool get_entry(tc_series *s, size_t d, const unsigned char *p, size_t size,
+                      tc_areas *a, tc_change *c)
+{
+    tc__rbuf r = {p + ROWS_KEY, size - ROWS_KEY, 0, false};
+    bool ok = true;
+    for (size_t i = 0; ok && i < s->n_rows + 2; i++)
+        ok = tc__get_areas(&r, &a[i]);
+    double outside = tc__get_f64(&r);
+    ok = ok && isfinite(outside);
+    memset(c, 0, (s->n_rows + 2) * sizeof *c); /* (padding too: rows compare as bytes) */
+    for (size_t i = 0; ok && i < s->n_rows + 2; i++) {
+        c[i].valid = d > 0;
+        c[i].gained_m2 = tc__get_f64(&r);
+        c[i].lost_m2 = tc__get_f64(&r);
+        ok = isfinite(c[i].gained_m2) && isfinite(c[i].lost_m2);
+    }
+    if (!ok || r.bad || r.pos != r.n)
+        return false;
+    memcpy(&s->rows[d * s->n_rows], a, s->n_rows * sizeof *a);
+    memcpy(&s->claim[d], &a[s->n_rows], sizeof *a);
+    memcpy(&s->country[d], &a[s->n_rows + 1], sizeof *a);
+    s->outside[d] = outside;
+    memcpy(&s->chg[d * (s->n_rows + 2)], c, (s->n_rows + 2) * sizeof *c);
+    return true;
+}
+
+static int entry_cmp(const void *a, const void *b)
+{
+    return memcmp(*(const unsigned char *const *)a, *(const unsigned char *const *)b, ROWS_KEY);
+}
+
+static void rows_release(stored_rows *t)
+{
+    tc__cache_release(t->file, t->file_n);
+    free(t->entry);
+    t->file = NULL;
+    t->entry = NULL;
+    t->n = 0;
+}
+
+/* Mark every date found in the stored rows known, with its figures and changes. A file
+ * absent, damaged or of other rows is as no file: its dates are computed. */
+static void rows_load(const tc_regionset *rs, const tc_series_opts *o, tc_series *s,
+                      stored_rows *t)
+{
+    memset(t, 0, sizeof *t);
+    t->size = ROWS_KEY + (s->n_rows + 2) * (ROWS_AREAS + 16) + 8;
+    if (!(t->on = rows_file_key(rs, o, s, t->hex)))
+        return;
+    tc__rbuf r;
+    if (!(t->file = tc__regionset_stored_get(rs, t->hex, ROWS_MAGIC, ROWS_FORMAT, &r)))
+        return;
+    t->file_n = r.n;
+    uint64_t rows = tc__get_u64(&r), n = tc__get_u64(&r);
+    size_t rest = r.n - r.pos;
+    tc_areas *a = malloc((s->n_rows + 2) * sizeof *a);
+    tc_change *c = malloc((s->n_rows + 2) * sizeof *c);
+    if (r.bad || rows != s->n_rows || rest % t->size || rest / t->size != n || !a || !c ||
+        !(t->entry = malloc((n ? n : 1) * sizeof *t->entry))) {
+        free(a);
+        free(c);
+        rows_release(t);
+        return;
+    }
+    t->n = (size_t)n;
+    for (size_t i = 0; i < t->n; i++)
+        t->entry[i] = r.p + r.pos + i * t->size;
+    qsort(t->entry, t->n, sizeof *t->entry, entry_cmp);
+    for (size_t d = 0; d < s->n_dates; d++) {
+        unsigned char k[ROWS_KEY];
+        const unsigned char *kp = k, *const *e;
+        if (!s->keyed[d])
+            continue;
+        entry_key(s, d, k);
+        e = bsearch(&kp, t->entry, t->n, sizeof *t->entry, entry_cmp);
+        s->known[d] = e && get_entry(s, d, *e, t->size, a, c);
+    }
+    free(a);
+    free(c);
+}
+
+/* The dates computed now, and as many older entries as fit, written back (best effort: a
+ * file not written is only rows computed again); releases t. */
+static void rows_save(const tc_regionset *rs, tc_series *s, stored_rows *t)
+{
+    size_t fresh = 0;
+    for (size_t d = 0; d < s->n_dates; d++)
+        fresh += s->keyed[d] && !s->known[d];
+    if (!t->on || !fresh) {
+        rows_release(t);
+        return;
+    }
+    tc__wbuf nb = {NULL, 0, 0, false}, b = {NULL, 0, 0, false};
+    const unsigned char **mine = malloc(fresh * sizeof *mine);
+    for (size_t d = 0; d < s->n_dates; d++)
+        if (s->keyed[d] && !s->known[d])
+            put_entry(&nb, s, d);
+    size_t m = 0;
+    if (mine && !nb.nomem && nb.n == fresh * t->size) {
+        for (size_t i = 0; i < fresh; i++)
+            mine[i] = nb.p + i * t->size;
+        qsort(mine, fresh, sizeof *mine, entry_cmp);
+        for (size_t i = 0; i < fresh; i++) /* one entry per key (days that did not move) */
+            if (!m || memcmp(mine[m - 1], mine[i], ROWS_KEY) != 0)
+                mine[m++] = mine[i];
+        size_t kept = 0;
+        for (size_t i = 0; i < t->n && (m + kept + 1) * t->size <= ROWS_KEEP_BYTES; i++)
+            if (!bsearch(&t->entry[i], mine, m, sizeof *mine, entry_cmp))
+                t->entry[kept++] = t->entry[i];
+        tc__put_header(&b, ROWS_MAGIC, ROWS_FORMAT, t->hex);
+        tc__put_u64(&b, s->n_rows);
+        tc__put_u64(&b, m + kept);
+        for (size_t i = 0; i < m; i++)
+            tc__put(&b, mine[i], t->size);
+        for (size_t i = 0; i < kept; i++)
+            tc__put(&b, t->entry[i], t->size);
+        (void)tc__regionset_stored_put(rs, t->hex, &b);
+    }
+    free(mine);
+    free(nb.p);
+    free(b.p);
+    rows_release(t);
+}
+
 /* ---------------------------------------------------------------- public */
 
 static tc_status alloc_results(tc_ctx *ctx, tc_series *s)
@@ -672,13 +917,15 @@ static tc_status alloc_results(tc_ctx *ctx, tc_series *s)
     s->dates = calloc(n, sizeof *s->dates);
     s->paths = calloc(n, sizeof *s->paths);
     s->unchanged = calloc(n, sizeof *s->unchanged);
+    s->keyed = calloc(n, sizeof *s->keyed);
+    s->known = calloc(n, sizeof *s->known);
     s->sha = calloc(n, sizeof *s->sha);
     s->rows = calloc(n * (s->n_rows ? s->n_rows : 1), sizeof *s->rows);
     s->claim = calloc(n, sizeof *s->claim);
     s->country = calloc(n, sizeof *s->country);
     s->outside = calloc(n, sizeof *s->outside);
     s->chg = calloc(n * (s->n_rows + 2), sizeof *s->chg);
-    if (!s->dates || !s->paths || !s->unchanged || !s->sha || !s->rows || !s->claim ||
+    if (!s->dates || !s->paths || !s->unchanged || !s->keyed || !s->known || !s->sha || !s->rows || !s->claim ||
         !s->country || !s->outside || !s->chg)
         return tc__fail(ctx, TC_ERR_NOMEM, "series: out of memory");
     return TC_OK;
@@ -713,12 +960,6 @@ tc_status tc_series_new(tc_ctx *ctx, const tc_regionset *rs, const tc_archive *a
         st = select_dates(ctx, archive, o, s);
     if (st == TC_OK)
         st = alloc_results(ctx, s);
-    /* every unit's land and strip before the workers start: they read rs->units[i]
-     * directly, and with every unit prepared their reports' views never leave a land NULL
-     * (tiled_body()'s untouched path updates the memo, which the untouched shortcut in
-     * run_units() would skip) */
-    if (st == TC_OK)
-        st = tc_regionset_prepare(ctx, rs, NULL, 0, o->jobs);
     for (size_t d = 0; d < s->n_dates && st == TC_OK; d++) {
         s->dates[d] = tc_archive_get_date(archive, s->arch[d]);
         s->paths[d] = tc_archive_get_path(archive, s->arch[d]);
@@ -728,10 +969,26 @@ tc_status tc_series_new(tc_ctx *ctx, const tc_regionset *rs, const tc_archive *a
         if ((st = tc__sha256_file(ctx, s->paths[d], hex)) != TC_OK)
             break;
         tc__sha256(hex, 64, s->sha[d]); /* a digest of the digest: equal iff equal */
-        s->unchanged[d] = d > 0 && !tc_archive_get_filter(archive, s->arch[d - 1]) &&
-                          memcmp(s->sha[d], s->sha[d - 1], 32) == 0;
+        bool prev_file = d > 0 && !tc_archive_get_filter(archive, s->arch[d - 1]);
+        s->unchanged[d] = prev_file && memcmp(s->sha[d], s->sha[d - 1], 32) == 0;
+        s->keyed[d] = self_contained(s->paths[d]) && (d == 0 || (prev_file && s->keyed[d - 1]));
     }
+    stored_rows stored;
+    memset(&stored, 0, sizeof stored);
+    size_t todo = 0;
+    if (st == TC_OK) {
+        rows_load(rs, o, s, &stored);
+        for (size_t d = 0; d < s->n_dates; d++)
+            todo += !s->known[d];
+    }
+    /* every unit's land and strip before the workers start: they read rs->units[i]
+     * directly, and with every unit prepared their reports' views never leave a land NULL
+     * (tiled_body()'s untouched path updates the memo, which the untouched shortcut in
+     * run_units() would skip) */
+    if (st == TC_OK && todo)
+        st = tc_regionset_prepare(ctx, rs, NULL, 0, o->jobs);
     if (st != TC_OK) {
+        rows_release(&stored);
         tc_series_free(s);
         return st;
     }
@@ -739,18 +996,19 @@ tc_status tc_series_new(tc_ctx *ctx, const tc_regionset *rs, const tc_archive *a
     /* ranges of consecutive dates, so that each worker's memo sees consecutive dates */
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     size_t jobs = o->jobs ? o->jobs : (size_t)(cpus > 0 ? cpus : 1);
-    if (jobs > s->n_dates)
-        jobs = s->n_dates;
+    if (jobs > todo) /* (todo: 0 when every date was stored) */
+        jobs = todo;
     if (jobs > 64)
         jobs = 64;
     shared sh = {.s = s, .rs = rs, .arch = archive, .o = o};
     atomic_init(&sh.done, 0);
     atomic_init(&sh.finished, 0);
-    worker *w = calloc(jobs, sizeof *w);
-    pthread_t *tid = calloc(jobs, sizeof *tid);
+    worker *w = calloc(jobs ? jobs : 1, sizeof *w);
+    pthread_t *tid = calloc(jobs ? jobs : 1, sizeof *tid);
     if (!w || !tid || pthread_mutex_init(&sh.lock, NULL) != 0) {
         free(w);
         free(tid);
+        rows_release(&stored);
         tc_series_free(s);
         return tc__fail(ctx, TC_ERR_NOMEM, "series: out of memory");
     }
@@ -766,9 +1024,11 @@ tc_status tc_series_new(tc_ctx *ctx, const tc_regionset *rs, const tc_archive *a
         w[k].inline_progress = jobs == 1;
     }
     size_t started = 0;
+    if (!jobs && o->progress)
+        o->progress(s->n_dates, s->n_dates, o->progress_user);
     if (jobs == 1) {
         work(&w[0]);
-    } else {
+    } else if (jobs > 1) {
         for (; started < jobs; started++)
             if (pthread_create(&tid[started], NULL, work, &w[started]) != 0)
                 break;
@@ -794,6 +1054,7 @@ tc_status tc_series_new(tc_ctx *ctx, const tc_regionset *rs, const tc_archive *a
     free(w);
     free(tid);
     if (st != TC_OK) {
+        rows_release(&stored);
         tc_series_free(s);
         return st;
     }
@@ -806,6 +1067,7 @@ tc_status tc_series_new(tc_ctx *ctx, const tc_regionset *rs, const tc_archive *a
         c[s->n_rows].net_m2 = s->claim[d].controlled_m2 - s->claim[d - 1].controlled_m2;
         c[s->n_rows + 1].net_m2 = s->outside[d] - s->outside[d - 1];
     }
+    rows_save(rs, s, &stored);
     *out = s;
     return TC_OK;
 }

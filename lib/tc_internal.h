@@ -341,6 +341,16 @@ const char *tc__regionset_cache_key(const tc_regionset *rs);
  * is absent or damaged. put: best effort (a failed write is a result not reused). */
 bool tc__regionset_result_get(const tc_regionset *rs, const char hex[65], tc_areas *a);
 void tc__regionset_result_put(const tc_regionset *rs, const char hex[65], const tc_areas *a);
+/* Any stored entry of results/ named by hex: its bytes (release with tc__cache_release(d,
+ * r->n)) with *r past its header (magic, format, hex), or NULL when the set has no cache or
+ * the entry is absent, damaged or of another kind. put: b (which starts with the header)
+ * written there through a temporary file; false when it was not (best effort). */
+const unsigned char *tc__regionset_stored_get(const tc_regionset *rs, const char hex[65],
+                                              const char *magic, uint32_t format, tc__rbuf *r);
+bool tc__regionset_stored_put(const tc_regionset *rs, const char hex[65], const tc__wbuf *b);
+/* A tc_areas in a stored entry; get: false when short or not finite. */
+void tc__put_areas(tc__wbuf *b, const tc_areas *a);
+bool tc__get_areas(tc__rbuf *r, tc_areas *a);
 
 /* ---- front line (front.c) ---- */
 /* The vertices and edges of a unit's land and the vertices of the snapshot it was overlaid

@@ -6,7 +6,7 @@
 #include "tc_test.h"
 
 #include <dirent.h>
-#include <xxhash.h>
+#include "tc_test_digest.h"
 #include <fcntl.h>
 #include <time.h>
 #include <sys/stat.h>
@@ -395,14 +395,6 @@ static void test_regionset_cache_dir_created(void **state)
     tc_regionset_free(cold);
 }
 
-/* A cache file's checksum (lib/codec.c: XXH3-128 of the bytes before it, canonical form). */
-static void put_digest(unsigned char *data, size_t n)
-{
-    XXH128_canonical_t c;
-    XXH128_canonicalFromHash(&c, XXH3_128bits(data, n - 16));
-    memcpy(data + n - 16, c.digest, 16);
-}
-
 /* Damage in a unit's entry of an extended cache: a flipped byte (caught by the file's
  * digest), and a ring cut short under a valid digest (caught by the entries' structural
  * check at open, so that no later parse can fail). Each time the set is rebuilt, never
@@ -445,7 +437,7 @@ static void test_regionset_damaged_entry_rebuilt(void **state)
             memcpy(&np, data + at, 8);
             np -= 1;
             memcpy(data + at, &np, 8);
-            put_digest(data, (size_t)n);
+            tc_test_put_digest(data, (size_t)n);
         }
         f = fopen(file, "wb");
         assert_non_null(f);

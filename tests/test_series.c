@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "tc_test.h"
+#include "tc_test_digest.h"
 
 /* ---- synthetic archive: one 1x1 degree unit, control advancing east day by day ---- */
 
@@ -439,6 +440,14 @@ static void find_file(const char *dir, const char *suffix, char *out, size_t len
     assert_int_equal(found, 1);
 }
 
+/* Stored results and rows of a cache directory removed: computed again. */
+static void rm_results(const char *dir)
+{
+    char cmd[4400];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s/results'", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 static tc_regionset *cached_set(tc_ctx *ctx, const char *regions, const char *dir)
 {
     tc_regionset_opts ro = TC_REGIONSET_OPTS_INIT;
@@ -468,6 +477,7 @@ static void test_series_tiles_cached(void **state)
     assert_tc_ok(ctx, tc_series_new(ctx, rs, s.arch, &o, &cut)); /* writes UA-14's tiles */
     find_file(dir, ".tiles-0", t0, sizeof t0);
     o.jobs = 2;
+    rm_results(dir); /* (stored rows would answer every date without the tiles) */
     assert_tc_ok(ctx, tc_series_new(ctx, rs, s.arch, &o, &read)); /* reads them */
     assert_same_series(ctx, plain, cut);
     assert_same_series(ctx, plain, read);
@@ -500,6 +510,7 @@ static void test_series_tiles_cached(void **state)
             spill(t0, foreign, n2);
         }
         read = NULL;
+        rm_results(dir);
         assert_tc_ok(ctx, tc_series_new(ctx, rs, s.arch, &o, &read));
         assert_same_series(ctx, plain, read);
         tc_series_free(read);
@@ -513,6 +524,116 @@ static void test_series_tiles_cached(void **state)
     free(foreign);
     tc_series_free(plain);
     tc_series_free(cut);
+    tc_regionset_free(rs);
+    syn_close(&s);
+}
+
+/* Stored rows (lib/series.c): with a cache, a series stores each date's figures and changes
+ * under the bytes of its snapshot and of the one before, and a later series reads them
+ * instead of computing. (1) Series that find none, some or all of their dates stored
+ * (shorter, longer, starting later, every third day; one and two jobs) give the bytes of
+ * the same series without a cache. (2) What is stored is what is read: a figure altered
+ * under a sound checksum comes back (the one way to see them used without a clock).
+ * (3) A snapshot rewritten on disk is computed again, never served stale. */
+static void test_series_rows_stored(void **state)
+{
+    tc_ctx *ctx = *state;
+    syn s;
+    syn_open(ctx, &s); /* no cache: the reference */
+    char regions[4200], dir[4200], rows[4800], arch[4200];
+    snprintf(regions, sizeof regions, "%s/regions.json", syn_dir);
+    snprintf(dir, sizeof dir, "%s/rowcache", syn_dir);
+    snprintf(arch, sizeof arch, "%s/arch", syn_dir);
+    tc_regionset *rs = cached_set(ctx, regions, dir);
+    const struct {
+        tc_date from, to;
+        unsigned every, jobs;
+    } runs[] = {
+        {{0, 0, 0}, {2025, 1, 7}, 0, 1}, /* five dates, stored */
+        {{0, 0, 0}, {0, 0, 0}, 0, 2},    /* five read, three computed after a warm-up */
+        {{0, 0, 0}, {0, 0, 0}, 0, 1},    /* all read */
+        {{2025, 1, 3}, {0, 0, 0}, 0, 2}, /* a first date without a change: its own entry */
+        {{0, 0, 0}, {0, 0, 0}, 3, 1},    /* other previous dates: other changes */
+        {{0, 0, 0}, {0, 0, 0}, 3, 2},
+    };
+    tc_series_opts o = all_units();
+    tc_series *ref = NULL, *got = NULL;
+    for (size_t k = 0; k < sizeof runs / sizeof runs[0]; k++) {
+        o = all_units();
+        o.from = runs[k].from;
+        o.to = runs[k].to;
+        o.every_days = runs[k].every;
+        o.jobs = runs[k].jobs;
+        assert_tc_ok(ctx, tc_series_new(ctx, s.rs, s.arch, &o, &ref));
+        assert_tc_ok(ctx, tc_series_new(ctx, rs, s.arch, &o, &got));
+        assert_same_series(ctx, ref, got);
+        tc_series_free(got);
+        if (k + 1 < sizeof runs / sizeof runs[0])
+            tc_series_free(ref);
+    }
+    tc_series_free(ref);
+
+    /* (2) every stored copy of 01-06's first controlled figure altered, the file re-signed */
+    char res[4400];
+    snprintf(res, sizeof res, "%s/results", dir);
+    DIR *dh = opendir(res);
+    assert_non_null(dh);
+    struct dirent *de;
+    size_t n_rows_files = 0;
+    while ((de = readdir(dh)) != NULL) {
+        char p[4800];
+        snprintf(p, sizeof p, "%s/%.255s", res, de->d_name);
+        FILE *f = fopen(p, "rb");
+        char magic[21] = "";
+        if (f && fread(magic, 1, 20, f) == 20 && !memcmp(magic, "TCLAIMS-SERIES-ROWS\n", 20))
+            snprintf(rows, sizeof rows, "%s", p), n_rows_files++;
+        if (f)
+            fclose(f);
+    }
+    closedir(dh);
+    assert_int_equal(n_rows_files, 1); /* one file for a set and its options */
+    o = all_units();
+    assert_tc_ok(ctx, tc_series_new(ctx, s.rs, s.arch, &o, &ref));
+    tc_areas a;
+    assert_tc_ok(ctx, tc_series_get_areas(ref, 3, 0, &a));
+    assert_int_equal(tc_series_get_date(ref, 3).day, 6);
+    double was = a.controlled_m2, forged = was + 1e6;
+    size_t n = 0, hits = 0;
+    unsigned char *p = slurp(rows, &n);
+    for (size_t i = 0; i + 8 <= n - 16; i++)
+        if (!memcmp(p + i, &was, 8)) {
+            memcpy(p + i, &forged, 8);
+            hits++;
+        }
+    assert_true(hits >= 2); /* 01-06 and 01-07 (the same bytes), maybe more */
+    tc_test_put_digest(p, n);
+    spill(rows, p, n);
+    free(p);
+    assert_tc_ok(ctx, tc_series_new(ctx, rs, s.arch, &o, &got));
+    assert_tc_ok(ctx, tc_series_get_areas(got, 3, 0, &a));
+    assert_true(a.controlled_m2 == forged);
+    tc_series_free(got);
+    rm_results(dir);
+
+    /* (3) 01-08 rewritten (front at 37.45, not 37.50), then put back */
+    char path[4400];
+    snprintf(path, sizeof path, "%s/snap_20250108.geojson", arch);
+    assert_tc_ok(ctx, tc_series_new(ctx, rs, s.arch, &o, &got)); /* stores every date */
+    tc_series_free(got);
+    for (int back = 0; back < 2; back++) {
+        write_snapshot(arch, "20250108", back ? 0.50 : 0.45);
+        tc_series *fresh = NULL;
+        assert_tc_ok(ctx, tc_series_new(ctx, s.rs, s.arch, &o, &fresh));
+        assert_tc_ok(ctx, tc_series_new(ctx, rs, s.arch, &o, &got));
+        assert_same_series(ctx, fresh, got);
+        tc_areas x, y;
+        assert_tc_ok(ctx, tc_series_get_areas(got, 5, 0, &x));
+        assert_tc_ok(ctx, tc_series_get_areas(ref, 5, 0, &y));
+        assert_true(back ? x.controlled_m2 == y.controlled_m2 : x.controlled_m2 != y.controlled_m2);
+        tc_series_free(fresh);
+        tc_series_free(got);
+    }
+    tc_series_free(ref);
     tc_regionset_free(rs);
     syn_close(&s);
 }
@@ -556,6 +677,7 @@ int main(void)
         cmocka_unit_test(test_series_front_line),
         cmocka_unit_test(test_series_layer_and_list_archives),
         cmocka_unit_test(test_series_tiles_cached),
+        cmocka_unit_test(test_series_rows_stored),
         cmocka_unit_test(test_series_real_equals_report_and_jobs),
     };
     return cmocka_run_group_tests_name("series", tests, syn_setup, syn_teardown);

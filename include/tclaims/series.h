@@ -11,6 +11,16 @@
  * Speed: a unit whose clipped snapshot is byte-identical to the previous date's
  * reuses that result; a snapshot file byte-identical to the previous one is not
  * parsed; dates are spread over worker threads, each with its own context.
+ *
+ * Stored rows (since 0.7): when the region set has a cache directory
+ * (tc_regionset_opts.cache_dir) and the method is TC_METHOD_FAST without the equal-area
+ * check, every date's figures and changes are stored there, keyed by the set, the options
+ * and the bytes of the date's snapshot file and of the previous selected one; a later
+ * series reads them instead of computing, so a repeated series, or one that a new
+ * snapshot made a day longer, computes only what it has not seen. Read back, they are the
+ * bytes computed. Keyed files are GeoJSON, GeoPackage, FlatGeobuf and KML snapshots (not
+ * shapefiles, whose .prj and .dbf lie beside the .shp) and never dates of a layer read
+ * with a date filter; those are always computed.
  * A series belongs to the context that made it; the region set and archive are
  * only read (they may be shared with other threads' series).
  */
