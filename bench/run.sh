@@ -97,20 +97,37 @@ if [ "$what" = all ] || [ "$what" = series ]; then
     "$CLI" report --date 2025-09-01 --cache-dir "$TMP/cache" >/dev/null  # warm the region cache
     # a week, first with the tiles cut (and written beside the region cache), then read back
     measure series_week_cutting_tiles "$CLI" series --quiet --from 2025-08-25 --to 2025-08-31 --cache-dir "$TMP/cache" --output "$TMP/week1.csv"
+    rm -rf "$TMP/cache/results" # stored rows (0.7) would answer the week without tiles
     measure series_week_cached_tiles "$CLI" series --quiet --from 2025-08-25 --to 2025-08-31 --cache-dir "$TMP/cache" --output "$TMP/week2.csv"
     cmp -s "$TMP/week1.csv" "$TMP/week2.csv" && echo "  a week, tiles cut and tiles read: byte-identical" || echo "  a week, tiles cut and tiles read: DIFFER"
     measure gdal_parse_files "$BUILD/bench/parse_all" "$ARCH"
     measure gdal_parse_only "$BUILD/bench/parse_all" --text "$ARCH"  # the faster way: the baseline
-    measure series_fast_jobs1 "$CLI" series --quiet --jobs 1 --cache-dir "$TMP/cache" --output "$TMP/fast1.csv"
-    measure series_fast_jobs2 "$CLI" series --quiet --jobs 2 --cache-dir "$TMP/cache" --output "$TMP/fast2.csv"
+    # cold series: every date computed (stored rows removed before each; tiles and region
+    # cache kept: they are cut once per set, not per series)
+    cold() { rm -rf "$TMP/cache/results"; }
+    cold; measure series_fast_jobs1 "$CLI" series --quiet --jobs 1 --cache-dir "$TMP/cache" --output "$TMP/fast1.csv"
+    cold; measure series_fast_jobs2 "$CLI" series --quiet --jobs 2 --cache-dir "$TMP/cache" --output "$TMP/fast2.csv"
+    # the same again (every date's rows stored by the run before), and the archive one
+    # snapshot longer than what was stored (the daily update: one date computed, after
+    # the date before it)
+    measure series_repeated "$CLI" series --quiet --jobs 2 --cache-dir "$TMP/cache" --output "$TMP/rep.csv"
+    cold
+    before_last=$(ls "$ARCH" | sed -n 's/.*_\([0-9]\{4\}\)\([0-9]\{2\}\)\([0-9]\{2\}\)\.geojson$/\1-\2-\3/p' | sort | tail -2 | head -1)
+    "$CLI" series --quiet --jobs 2 --to "$before_last" --cache-dir "$TMP/cache" --output "$TMP/short.csv"
+    measure series_one_day_longer "$CLI" series --quiet --jobs 2 --cache-dir "$TMP/cache" --output "$TMP/longer.csv"
     measure series_plain_jobs1 "$CLI" series --quiet --jobs 1 --method plain --cache-dir "$TMP/cache" --output "$TMP/plain.csv"
-    measure front_fast_jobs1 "$CLI" front --quiet --jobs 1 --cache-dir "$TMP/cache" --output "$TMP/front1.csv"
-    measure front_fast_jobs2 "$CLI" front --quiet --jobs 2 --cache-dir "$TMP/cache" --output "$TMP/front2.csv"
+    cold; measure front_fast_jobs1 "$CLI" front --quiet --jobs 1 --cache-dir "$TMP/cache" --output "$TMP/front1.csv"
+    cold; measure front_fast_jobs2 "$CLI" front --quiet --jobs 2 --cache-dir "$TMP/cache" --output "$TMP/front2.csv"
+    measure front_repeated "$CLI" front --quiet --jobs 2 --cache-dir "$TMP/cache" --output "$TMP/frontrep.csv"
     if [ "${PLAIN_FRONT:-1}" = 1 ]; then  # the slowest run (several minutes): PLAIN_FRONT=0 skips it
         measure front_plain_jobs1 "$CLI" front --quiet --jobs 1 --method plain --cache-dir "$TMP/cache" --output "$TMP/frontp.csv"
     fi
     cmp -s "$TMP/fast1.csv" "$TMP/fast2.csv" && echo "  series, jobs 1 and jobs 2 CSV: byte-identical" || echo "  series, jobs 1 and jobs 2 CSV: DIFFER"
     cmp -s "$TMP/front1.csv" "$TMP/front2.csv" && echo "  front, jobs 1 and jobs 2 CSV: byte-identical" || echo "  front, jobs 1 and jobs 2 CSV: DIFFER"
+    for f in rep longer; do
+        cmp -s "$TMP/fast2.csv" "$TMP/$f.csv" && echo "  series, cold and $f (stored rows) CSV: byte-identical" || echo "  series, cold and $f CSV: DIFFER"
+    done
+    cmp -s "$TMP/front2.csv" "$TMP/frontrep.csv" && echo "  front, cold and repeated CSV: byte-identical" || echo "  front, cold and repeated CSV: DIFFER"
     cmp -s "$TMP/fast1.csv" "$TMP/plain.csv" && echo "  series, fast and plain CSV: byte-identical" ||
         echo "  series, fast and plain CSV: $(diff "$TMP/fast1.csv" "$TMP/plain.csv" | grep -c '^<') of $(wc -l <"$TMP/fast1.csv") lines differ in a last digit (see bench/README.md)"
     if [ -f "$TMP/frontp.csv" ]; then
@@ -127,4 +144,7 @@ if [ "$what" = all ] || [ "$what" = series ]; then
     ratio "series: fast jobs 1 / GDAL parse only (goal <= 1.5)" series_fast_jobs1 gdal_parse_only
     ratio "series: fast jobs 2 / GDAL parse only (goal <= 1.5)" series_fast_jobs2 gdal_parse_only
     ratio "with front: fast jobs 2 / GDAL parse only (goal <= 1.5)" front_fast_jobs2 gdal_parse_only
+    ratio "series repeated (rows stored) / GDAL parse only" series_repeated gdal_parse_only
+    ratio "series one snapshot longer / GDAL parse only" series_one_day_longer gdal_parse_only
+    ratio "front repeated (rows stored) / GDAL parse only" front_repeated gdal_parse_only
 fi
