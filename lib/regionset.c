@@ -1056,7 +1056,8 @@ static char *result_path(const tc_regionset *rs, const char *hex, bool dir_only)
     return p;
 }
 
-/* Stored unit results are removed once their file is this old... */
+/* Stored unit results and series rows are removed once unused for this long (a read
+ * refreshes the file's time at most once a day)... */
 #define RESULT_MAX_AGE_S (30L * 24 * 3600)
 /* ... by a pass over the directory at most this often (its stamp file's time). */
 #define RESULT_PRUNE_EVERY_S (24L * 3600)
@@ -1072,7 +1073,8 @@ static bool is_result_name(const char *name)
 }
 
 /* At most once a day (the time of results/.pruned says when it was last done), remove the
- * stored unit results written more than 30 days ago, and temporary files a writer left
+ * stored entries (unit results, series rows) unused for 30 days (the file's time: written,
+ * or refreshed by a read at most once a day), and temporary files a writer left
  * more than a day ago: a daily report adds about ten entries a day, keyed by snapshots
  * few ask for again. An entry removed is only computed again if asked for. Names that are
  * not <64 hex digits>.bin or a temporary one of those, and anything but regular files,
@@ -1089,7 +1091,9 @@ static void prune_results(const char *cache_dir)
     snprintf(stamp, n, "%s/results/.pruned", cache_dir);
     if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
         goto done; /* nothing stored yet */
-    if (stat(stamp, &sb) == 0 && sb.st_mtime <= now && now - sb.st_mtime < RESULT_PRUNE_EVERY_S)
+    /* (a stamp from the future, by more than the few seconds a fine-grained file time can
+     * lead time()'s coarse clock, would block pruning for good: not trusted) */
+    if (stat(stamp, &sb) == 0 && sb.st_mtime <= now + 5 && now - sb.st_mtime < RESULT_PRUNE_EVERY_S)
         goto done;
     FILE *f = fopen(stamp, "w"); /* first, so that processes started meanwhile skip it */
     if (f)
@@ -1122,15 +1126,19 @@ const unsigned char *tc__regionset_stored_get(const tc_regionset *rs, const char
     size_t n = 0;
     bool damaged = false;
     unsigned char *d = path ? tc__cache_read_file(path, &n, &damaged) : NULL;
-    free(path);
-    if (!d)
-        return NULL; /* absent or damaged: computed (and written) again */
     *r = (tc__rbuf){d, n, 0, false};
-    if (!tc__get_header(r, magic, format, hex)) {
+    if (d && !tc__get_header(r, magic, format, hex)) {
         tc__cache_release(d, n);
-        return NULL;
+        d = NULL;
     }
-    return d;
+    /* used: its time says so, at most once a day, so that pruning removes only entries
+     * unused for RESULT_MAX_AGE_S (failures ignored: it is then only computed again) */
+    struct stat sb;
+    time_t now = time(NULL);
+    if (d && stat(path, &sb) == 0 && now - sb.st_mtime > RESULT_PRUNE_EVERY_S)
+        (void)utimensat(AT_FDCWD, path, NULL, 0);
+    free(path);
+    return d; /* NULL: absent or damaged: computed (and written) again */
 }
 
 bool tc__regionset_stored_put(const tc_regionset *rs, const char hex[65], const tc__wbuf *b)

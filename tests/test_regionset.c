@@ -768,6 +768,40 @@ static void test_regionset_results_pruned(void **state)
     assert_true(exists_in(results, old));
 }
 
+/* Every entry of dir (not the dot files) dated days ago. */
+static void set_ages(const char *dir, double days)
+{
+    DIR *dh = opendir(dir);
+    assert_non_null(dh);
+    struct dirent *de;
+    while ((de = readdir(dh)) != NULL) {
+        if (de->d_name[0] == '.')
+            continue;
+        struct timespec t[2];
+        assert_int_equal(clock_gettime(CLOCK_REALTIME, &t[0]), 0);
+        t[0].tv_sec -= (time_t)(days * 86400);
+        t[1] = t[0];
+        assert_int_equal(utimensat(dirfd(dh), de->d_name, t, 0), 0);
+    }
+    closedir(dh);
+}
+
+/* The age in days of the oldest entry of dir (not the dot files). */
+static double max_age_days(const char *dir)
+{
+    DIR *dh = opendir(dir);
+    assert_non_null(dh);
+    struct dirent *de;
+    struct stat sb;
+    double oldest = 0;
+    time_t now = time(NULL);
+    while ((de = readdir(dh)) != NULL)
+        if (de->d_name[0] != '.' && fstatat(dirfd(dh), de->d_name, &sb, 0) == 0)
+            oldest = fmax(oldest, (double)(now - sb.st_mtime) / 86400);
+    closedir(dh);
+    return oldest;
+}
+
 /* Stored unit results (report.c, result_key()): a later report reuses a unit's result only
  * when everything it depends on is the same (the set, the options, the snapshot around the
  * unit). Snapshot 3 is snapshot 1 and a second square inside the third unit: the second
@@ -796,9 +830,17 @@ static void test_regionset_results_reused_never_stale(void **state)
     tc_report *w1 = report(ctx, warm, fx.s1, 2);
     assert_same_report(fx.want, w1, "results stored");
     assert_int_equal(count_files(results, ""), 2); /* the two units the snapshot touches */
+    /* a reused entry is used: its time is refreshed (at most once a day), so that
+     * pruning (test_regionset_results_pruned) removes only entries unused for 30 days */
+    set_ages(results, 29);
     tc_report *again = report(ctx, warm, fx.s1, 1);
     assert_same_report(fx.want, again, "results reused");
     assert_int_equal(count_files(results, ""), 2);
+    assert_true(max_age_days(results) < 0.01);
+    set_ages(results, 0.5);
+    tc_report *again2 = report(ctx, warm, fx.s1, 1);
+    assert_true(max_age_days(results) > 0.49); /* read within the day: left alone */
+    tc_report_free(again2);
 
     tc_report *want3 = report(ctx, fx.built, s3, 1), *w3 = report(ctx, warm, s3, 2);
     assert_same_report(want3, w3, "snapshot 3");
