@@ -416,6 +416,15 @@ const char *tc_archive_get_filter(const tc_archive *archive, size_t i)
     return (archive && i < archive->n) ? archive->items[i].where : NULL;
 }
 
+void tc__archive_open_opts(const tc_archive *archive, size_t i, tc_open_opts *oo)
+{
+    *oo = (tc_open_opts)TC_OPEN_OPTS_INIT;
+    if (archive && i < archive->n) {
+        oo->layer_name = archive->items[i].layer;
+        oo->where = archive->items[i].where;
+    }
+}
+
 tc_status tc_archive_open_snapshot(tc_ctx *ctx, const tc_archive *archive, size_t i,
                                    tc_snapshot **out)
 {
@@ -426,9 +435,8 @@ tc_status tc_archive_open_snapshot(tc_ctx *ctx, const tc_archive *archive, size_
         return tc__fail(ctx, TC_ERR_INVALID_ARG, "archive snapshot: %s",
                         archive && out ? "index out of range" : "NULL argument");
     const archive_item *it = &archive->items[i];
-    tc_open_opts oo = TC_OPEN_OPTS_INIT;
-    oo.layer_name = it->layer;
-    oo.where = it->where;
+    tc_open_opts oo;
+    tc__archive_open_opts(archive, i, &oo);
     return tc_snapshot_open(ctx, it->path, it->where ? &oo : NULL, out);
 }
 

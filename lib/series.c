@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -17,7 +18,9 @@ struct tc_series {
     tc_date *dates;
     const char **paths;   /* borrowed from the archive */
     bool *unchanged;
-    bool *keyed;          /* sha[d] names the snapshot's content (and sha[d - 1] the previous) */
+    bool *named;          /* sha[d] is set: equal only for equal snapshots ("unchanged") */
+    bool *whole;          /* ... and names all the snapshot's content (not a shapefile's) */
+    bool *keyed;          /* whole[d] and whole[d - 1]: the date's stored rows are keyed */
     bool *known;          /* figures and changes read from the stored rows, not computed */
     unsigned char (*sha)[32];
     size_t *row_unit;
@@ -37,6 +40,8 @@ void tc_series_free(tc_series *s)
     free(s->dates);
     free(s->paths);
     free(s->unchanged);
+    free(s->named);
+    free(s->whole);
     free(s->keyed);
     free(s->known);
     free(s->sha);
@@ -811,6 +816,44 @@ static bool get_entry(tc_series *s, size_t d, const unsigned char *p, size_t siz
     return true;
 }
 
+/* Date d's snapshot named by its content (s->sha[d]), for "unchanged" and the stored rows:
+ * a regular file by the SHA-256 of its bytes, which name its content unless it is a
+ * shapefile or the like (s->keyed needs that); a date of a layer read with a filter, or a
+ * source that is not a file (a PG: table), by its features as GDAL returns them
+ * (tc__source_digest(): a read of the date's features), only when rows are stored. */
+static tc_status name_snapshot(tc_ctx *ctx, const tc_archive *archive, tc_series *s, size_t d,
+                               bool storing)
+{
+    s->dates[d] = tc_archive_get_date(archive, s->arch[d]);
+    s->paths[d] = tc_archive_get_path(archive, s->arch[d]);
+    struct stat sb;
+    bool file = !tc_archive_get_filter(archive, s->arch[d]) && stat(s->paths[d], &sb) == 0 &&
+                S_ISREG(sb.st_mode);
+    char hex[65];
+    bool named = false;
+    if (file) {
+        tc_status st = tc__sha256_file(ctx, s->paths[d], hex);
+        if (st != TC_OK)
+            return st;
+        named = true;
+    } else if (storing) {
+        tc_open_opts oo;
+        tc__archive_open_opts(archive, s->arch[d], &oo);
+        named = tc__source_digest(ctx, s->paths[d], &oo, hex) == TC_OK;
+        if (!named)
+            tc__clear(ctx); /* not named: computed (and its read says what is wrong) */
+    }
+    if (!named)
+        return TC_OK;
+    tc__sha256(hex, 64, s->sha[d]); /* a digest of the digest: equal iff equal */
+    s->named[d] = true;
+    s->unchanged[d] = d > 0 && s->named[d - 1] && memcmp(s->sha[d], s->sha[d - 1], 32) == 0;
+    bool whole = !file || self_contained(s->paths[d]);
+    s->keyed[d] = whole && (d == 0 || s->whole[d - 1]);
+    s->whole[d] = whole;
+    return TC_OK;
+}
+
 static int entry_cmp(const void *a, const void *b)
 {
     return memcmp(*(const unsigned char *const *)a, *(const unsigned char *const *)b, ROWS_KEY);
@@ -825,14 +868,13 @@ static void rows_release(stored_rows *t)
     t->n = 0;
 }
 
-/* Mark every date found in the stored rows known, with its figures and changes. A file
- * absent, damaged or of other rows is as no file: its dates are computed. */
-static void rows_load(const tc_regionset *rs, const tc_series_opts *o, tc_series *s,
-                      stored_rows *t)
+/* Mark every date found in the stored rows known, with its figures and changes (t->on and
+ * t->hex set: rows_file_key()). A file absent, damaged or of other rows is as no file:
+ * its dates are computed. */
+static void rows_load(const tc_regionset *rs, tc_series *s, stored_rows *t)
 {
-    memset(t, 0, sizeof *t);
     t->size = ROWS_KEY + (s->n_rows + 2) * (ROWS_AREAS + 16) + 8;
-    if (!(t->on = rows_file_key(rs, o, s, t->hex)))
+    if (!t->on)
         return;
     tc__rbuf r;
     if (!(t->file = tc__regionset_stored_get(rs, t->hex, ROWS_MAGIC, ROWS_FORMAT, &r)))
@@ -917,6 +959,8 @@ static tc_status alloc_results(tc_ctx *ctx, tc_series *s)
     s->dates = calloc(n, sizeof *s->dates);
     s->paths = calloc(n, sizeof *s->paths);
     s->unchanged = calloc(n, sizeof *s->unchanged);
+    s->named = calloc(n, sizeof *s->named);
+    s->whole = calloc(n, sizeof *s->whole);
     s->keyed = calloc(n, sizeof *s->keyed);
     s->known = calloc(n, sizeof *s->known);
     s->sha = calloc(n, sizeof *s->sha);
@@ -925,7 +969,7 @@ static tc_status alloc_results(tc_ctx *ctx, tc_series *s)
     s->country = calloc(n, sizeof *s->country);
     s->outside = calloc(n, sizeof *s->outside);
     s->chg = calloc(n * (s->n_rows + 2), sizeof *s->chg);
-    if (!s->dates || !s->paths || !s->unchanged || !s->keyed || !s->known || !s->sha || !s->rows || !s->claim ||
+    if (!s->dates || !s->paths || !s->unchanged || !s->named || !s->whole || !s->keyed || !s->known || !s->sha || !s->rows || !s->claim ||
         !s->country || !s->outside || !s->chg)
         return tc__fail(ctx, TC_ERR_NOMEM, "series: out of memory");
     return TC_OK;
@@ -960,24 +1004,15 @@ tc_status tc_series_new(tc_ctx *ctx, const tc_regionset *rs, const tc_archive *a
         st = select_dates(ctx, archive, o, s);
     if (st == TC_OK)
         st = alloc_results(ctx, s);
-    for (size_t d = 0; d < s->n_dates && st == TC_OK; d++) {
-        s->dates[d] = tc_archive_get_date(archive, s->arch[d]);
-        s->paths[d] = tc_archive_get_path(archive, s->arch[d]);
-        if (tc_archive_get_filter(archive, s->arch[d]))
-            continue; /* dates of one layer share a file: never "unchanged" by its bytes */
-        char hex[65];
-        if ((st = tc__sha256_file(ctx, s->paths[d], hex)) != TC_OK)
-            break;
-        tc__sha256(hex, 64, s->sha[d]); /* a digest of the digest: equal iff equal */
-        bool prev_file = d > 0 && !tc_archive_get_filter(archive, s->arch[d - 1]);
-        s->unchanged[d] = prev_file && memcmp(s->sha[d], s->sha[d - 1], 32) == 0;
-        s->keyed[d] = self_contained(s->paths[d]) && (d == 0 || (prev_file && s->keyed[d - 1]));
-    }
     stored_rows stored;
     memset(&stored, 0, sizeof stored);
+    if (st == TC_OK)
+        stored.on = rows_file_key(rs, o, s, stored.hex);
+    for (size_t d = 0; d < s->n_dates && st == TC_OK; d++)
+        st = name_snapshot(ctx, archive, s, d, stored.on);
     size_t todo = 0;
     if (st == TC_OK) {
-        rows_load(rs, o, s, &stored);
+        rows_load(rs, s, &stored);
         for (size_t d = 0; d < s->n_dates; d++)
             todo += !s->known[d];
     }

@@ -223,6 +223,8 @@ typedef struct tc__read_opts {
  * name, attribute filter): its CRS, its field names, then each feature in order (FID,
  * every field as text, the geometry as ISO WKB): the content a source that is not a
  * regular file (a database table) is keyed by. */
+/* How entry i of an archive is opened (its layer and date filter; the defaults for a file). */
+void tc__archive_open_opts(const tc_archive *archive, size_t i, tc_open_opts *oo);
 tc_status tc__source_digest(tc_ctx *ctx, const char *path, const tc_open_opts *oo, char hex[65]);
 /* Read every feature of one layer of path, reprojected to WGS84 lon/lat. */
 tc_status tc__ogr_read(tc_ctx *ctx, const char *path, tc__read_opts *ro, tc__feature_fn fn,

@@ -226,6 +226,32 @@ static void test_pg_archive_series_as_files(void **state)
         assert_close(cb.gained_m2, ca.gained_m2, 1e-12);
         assert_close(cb.lost_m2, ca.lost_m2, 1e-12);
     }
+    /* with a cache: the dates keyed by their rows as read, stored, then read back */
+    char cache[4200];
+    snprintf(cache, sizeof cache, "%s/pg_series_cache", TC_TEST_TMP_DIR);
+    char cmd[4300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", cache);
+    assert_int_equal(system(cmd), 0);
+    tc_regionset *rs_c = open_set(f, f->dsn, "adm1", cache);
+    for (int k = 0; k < 2; k++) {
+        tc_series *c = NULL;
+        assert_tc_ok(f->ctx, tc_series_new(f->ctx, rs_c, db, &so, &c));
+        for (size_t d = 0; d < 3; d++)
+            for (size_t r = 0; r < tc_series_row_count(b) + 2; r++) {
+                tc_change cb, cc;
+                assert_tc_ok(f->ctx, tc_series_get_change(b, d, r, &cb));
+                assert_tc_ok(f->ctx, tc_series_get_change(c, d, r, &cc));
+                assert_memory_equal(&cb, &cc, sizeof cb);
+                tc_areas y, z;
+                if (r < tc_series_row_count(b)) {
+                    assert_tc_ok(f->ctx, tc_series_get_areas(b, d, r, &y));
+                    assert_tc_ok(f->ctx, tc_series_get_areas(c, d, r, &z));
+                    assert_memory_equal(&y, &z, sizeof y);
+                }
+            }
+        tc_series_free(c);
+    }
+    tc_regionset_free(rs_c);
     tc_series_free(a);
     tc_series_free(b);
     tc_regionset_free(rs_file);

@@ -293,17 +293,11 @@ static void test_series_front_line(void **state)
     syn_close(&s);
 }
 
-/* Other archive sources: one layer with a date field (here a GeoJSON with a "day"
- * property; a GeoPackage or PostGIS table reads the same through OGR), and an explicit
- * list; both give the series of the dated directory. */
-static void test_series_layer_and_list_archives(void **state)
+/* One GeoJSON layer of three days (a "day" field), each day's control the synthetic
+ * archive's of 2025-01-01..03 (fronts at 37.10, 37.20 and last), in two features. */
+static void write_history(const char *path, double last)
 {
-    tc_ctx *ctx = *state;
-    syn s;
-    syn_open(ctx, &s);
-    char path[4200];
-    snprintf(path, sizeof path, "%s/history.geojson", syn_dir);
-    const double frac[3] = {0.10, 0.20, 0.15};
+    const double frac[3] = {0.10, 0.20, last};
     const char *day[3] = {"2025-01-01", "2025-01-02", "20250103"}; /* both text forms */
     FILE *f = fopen(path, "w");
     assert_non_null(f);
@@ -318,6 +312,19 @@ static void test_series_layer_and_list_archives(void **state)
                     46 + 2 * half);
     fputs("]}", f);
     fclose(f);
+}
+
+/* Other archive sources: one layer with a date field (here a GeoJSON with a "day"
+ * property; a GeoPackage or PostGIS table reads the same through OGR), and an explicit
+ * list; both give the series of the dated directory. */
+static void test_series_layer_and_list_archives(void **state)
+{
+    tc_ctx *ctx = *state;
+    syn s;
+    syn_open(ctx, &s);
+    char path[4200];
+    snprintf(path, sizeof path, "%s/history.geojson", syn_dir);
+    write_history(path, 0.15);
 
     tc_archive *layer = NULL, *list = NULL;
     assert_tc_ok(ctx, tc_archive_open_layer(ctx, path, NULL, "day", &layer));
@@ -528,19 +535,61 @@ static void test_series_tiles_cached(void **state)
     syn_close(&s);
 }
 
+/* In the one stored-rows file of cache directory dir, every copy of the first row's
+ * controlled figure of date d of se replaced by another value (at least min_hits of them),
+ * the file re-signed; returns the new value. */
+static double forge_rows(tc_ctx *ctx, const tc_series *se, size_t d, const char *dir,
+                         size_t min_hits)
+{
+    char res[4400], rows[4800] = "";
+    snprintf(res, sizeof res, "%s/results", dir);
+    DIR *dh = opendir(res);
+    assert_non_null(dh);
+    struct dirent *de;
+    size_t n_rows_files = 0;
+    while ((de = readdir(dh)) != NULL) {
+        char p[4800];
+        snprintf(p, sizeof p, "%s/%.255s", res, de->d_name);
+        FILE *f = fopen(p, "rb");
+        char magic[21] = "";
+        if (f && fread(magic, 1, 20, f) == 20 && !memcmp(magic, "TCLAIMS-SERIES-ROWS\n", 20))
+            snprintf(rows, sizeof rows, "%s", p), n_rows_files++;
+        if (f)
+            fclose(f);
+    }
+    closedir(dh);
+    assert_int_equal(n_rows_files, 1); /* one file for a set and its options */
+    tc_areas a;
+    assert_tc_ok(ctx, tc_series_get_areas(se, d, 0, &a));
+    double was = a.controlled_m2, forged = was + 1e6;
+    size_t n = 0, hits = 0;
+    unsigned char *p = slurp(rows, &n);
+    for (size_t i = 0; i + 8 <= n - 16; i++)
+        if (!memcmp(p + i, &was, 8)) {
+            memcpy(p + i, &forged, 8);
+            hits++;
+        }
+    assert_true(hits >= min_hits);
+    tc_test_put_digest(p, n);
+    spill(rows, p, n);
+    free(p);
+    return forged;
+}
+
 /* Stored rows (lib/series.c): with a cache, a series stores each date's figures and changes
  * under the bytes of its snapshot and of the one before, and a later series reads them
  * instead of computing. (1) Series that find none, some or all of their dates stored
  * (shorter, longer, starting later, every third day; one and two jobs) give the bytes of
  * the same series without a cache. (2) What is stored is what is read: a figure altered
  * under a sound checksum comes back (the one way to see them used without a clock).
- * (3) A snapshot rewritten on disk is computed again, never served stale. */
+ * (3) A snapshot rewritten on disk is computed again, never served stale. (4) The same
+ * for a layer archive, whose dates are keyed by their features as read. */
 static void test_series_rows_stored(void **state)
 {
     tc_ctx *ctx = *state;
     syn s;
     syn_open(ctx, &s); /* no cache: the reference */
-    char regions[4200], dir[4200], rows[4800], arch[4200];
+    char regions[4200], dir[4200], arch[4200];
     snprintf(regions, sizeof regions, "%s/regions.json", syn_dir);
     snprintf(dir, sizeof dir, "%s/rowcache", syn_dir);
     snprintf(arch, sizeof arch, "%s/arch", syn_dir);
@@ -574,42 +623,13 @@ static void test_series_rows_stored(void **state)
     tc_series_free(ref);
 
     /* (2) every stored copy of 01-06's first controlled figure altered, the file re-signed */
-    char res[4400];
-    snprintf(res, sizeof res, "%s/results", dir);
-    DIR *dh = opendir(res);
-    assert_non_null(dh);
-    struct dirent *de;
-    size_t n_rows_files = 0;
-    while ((de = readdir(dh)) != NULL) {
-        char p[4800];
-        snprintf(p, sizeof p, "%s/%.255s", res, de->d_name);
-        FILE *f = fopen(p, "rb");
-        char magic[21] = "";
-        if (f && fread(magic, 1, 20, f) == 20 && !memcmp(magic, "TCLAIMS-SERIES-ROWS\n", 20))
-            snprintf(rows, sizeof rows, "%s", p), n_rows_files++;
-        if (f)
-            fclose(f);
-    }
-    closedir(dh);
-    assert_int_equal(n_rows_files, 1); /* one file for a set and its options */
     o = all_units();
     assert_tc_ok(ctx, tc_series_new(ctx, s.rs, s.arch, &o, &ref));
-    tc_areas a;
-    assert_tc_ok(ctx, tc_series_get_areas(ref, 3, 0, &a));
     assert_int_equal(tc_series_get_date(ref, 3).day, 6);
-    double was = a.controlled_m2, forged = was + 1e6;
-    size_t n = 0, hits = 0;
-    unsigned char *p = slurp(rows, &n);
-    for (size_t i = 0; i + 8 <= n - 16; i++)
-        if (!memcmp(p + i, &was, 8)) {
-            memcpy(p + i, &forged, 8);
-            hits++;
-        }
-    assert_true(hits >= 2); /* 01-06 and 01-07 (the same bytes), maybe more */
-    tc_test_put_digest(p, n);
-    spill(rows, p, n);
-    free(p);
+    /* 01-06 and 01-07 (the same bytes), maybe more */
+    double forged = forge_rows(ctx, ref, 3, dir, 2);
     assert_tc_ok(ctx, tc_series_new(ctx, rs, s.arch, &o, &got));
+    tc_areas a;
     assert_tc_ok(ctx, tc_series_get_areas(got, 3, 0, &a));
     assert_true(a.controlled_m2 == forged);
     tc_series_free(got);
@@ -634,6 +654,39 @@ static void test_series_rows_stored(void **state)
         tc_series_free(got);
     }
     tc_series_free(ref);
+
+    /* (4) a layer read date by date with a filter: keyed by its features as read */
+    char hist[4200];
+    snprintf(hist, sizeof hist, "%s/history_rows.geojson", syn_dir);
+    write_history(hist, 0.15);
+    tc_archive *layer = NULL;
+    assert_tc_ok(ctx, tc_archive_open_layer(ctx, hist, NULL, "day", &layer));
+    rm_results(dir);
+    assert_tc_ok(ctx, tc_series_new(ctx, s.rs, layer, &o, &ref));
+    for (int k = 0; k < 2; k++) { /* stored, then read */
+        assert_tc_ok(ctx, tc_series_new(ctx, rs, layer, &o, &got));
+        assert_same_series(ctx, ref, got);
+        tc_series_free(got);
+    }
+    double forged2 = forge_rows(ctx, ref, 1, dir, 1);
+    assert_tc_ok(ctx, tc_series_new(ctx, rs, layer, &o, &got));
+    assert_tc_ok(ctx, tc_series_get_areas(got, 1, 0, &a));
+    assert_true(a.controlled_m2 == forged2);
+    tc_series_free(got);
+    write_history(hist, 0.25); /* the third day's features changed: computed again */
+    tc_series *fresh = NULL;
+    assert_tc_ok(ctx, tc_series_new(ctx, s.rs, layer, &o, &fresh));
+    assert_tc_ok(ctx, tc_series_new(ctx, rs, layer, &o, &got));
+    tc_areas x, y;
+    assert_tc_ok(ctx, tc_series_get_areas(got, 2, 0, &x));
+    assert_tc_ok(ctx, tc_series_get_areas(fresh, 2, 0, &y));
+    assert_true(x.controlled_m2 == y.controlled_m2);
+    assert_tc_ok(ctx, tc_series_get_areas(ref, 2, 0, &y));
+    assert_true(x.controlled_m2 != y.controlled_m2);
+    tc_series_free(fresh);
+    tc_series_free(got);
+    tc_series_free(ref);
+    tc_archive_free(layer);
     tc_regionset_free(rs);
     syn_close(&s);
 }

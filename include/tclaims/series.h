@@ -18,9 +18,11 @@
  * and the bytes of the date's snapshot file and of the previous selected one; a later
  * series reads them instead of computing, so a repeated series, or one that a new
  * snapshot made a day longer, computes only what it has not seen. Read back, they are the
- * bytes computed. Keyed files are GeoJSON, GeoPackage, FlatGeobuf and KML snapshots (not
- * shapefiles, whose .prj and .dbf lie beside the .shp) and never dates of a layer read
- * with a date filter; those are always computed.
+ * bytes computed. A snapshot file is named by its bytes when they are all GDAL reads
+ * (GeoJSON, GeoPackage, FlatGeobuf, KML; not a shapefile, whose .prj and .dbf lie beside
+ * the .shp: such dates are always computed); a date of a layer archive (a GeoPackage or
+ * PostGIS table with a date field) or a source that is not a file by its features as
+ * GDAL returns them, which costs a read of each date's features per series.
  * A series belongs to the context that made it; the region set and archive are
  * only read (they may be shared with other threads' series).
  */
