@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -574,10 +575,22 @@ int select_rows(tc_ctx *ctx, const tc_regionset *rs, const options *o, tc_report
     return 0;
 }
 
+/* --output FILE: a regular file (or a new one) is written whole or not at all, through a
+ * temporary file beside it and rename(); anything else that exists (/dev/null, a FIFO,
+ * /dev/stdout) is written directly: a rename would replace the device or pipe with a
+ * regular file (as root, /dev/null itself). tmp[0] == '\0': written directly. */
 FILE *out_open(const options *o, char *tmp, size_t tmp_len)
 {
     if (!o->output)
         return stdout;
+    struct stat sb;
+    tmp[0] = '\0';
+    if (stat(o->output, &sb) == 0 && !S_ISREG(sb.st_mode)) {
+        FILE *f = fopen(o->output, "w");
+        if (!f)
+            fprintf(stderr, "tclaims: cannot write '%s': %s\n", o->output, strerror(errno));
+        return f;
+    }
     snprintf(tmp, tmp_len, "%s.tmp.%ld", o->output, (long)getpid());
     FILE *f = fopen(tmp, "w");
     if (!f) {
@@ -613,9 +626,10 @@ int out_close(const options *o, FILE *f, char *tmp)
     }
     bool ok = !ferror(f);
     ok = fclose(f) == 0 && ok;
-    if (!ok || rename(tmp, o->output) != 0) {
+    if (!ok || (tmp[0] && rename(tmp, o->output) != 0)) {
         fprintf(stderr, "tclaims: cannot write '%s': %s\n", o->output, strerror(errno));
-        remove(tmp);
+        if (tmp[0])
+            remove(tmp);
         tmp[0] = '\0';
         return EXIT_DATA;
     }

@@ -1,6 +1,7 @@
 /* The example CLI run as a user would: exit codes, CSV contract, atomic output. */
 #include "tc_test.h"
 
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 /* Run a shell command; returns its exit status, output (stdout+stderr) into out. */
@@ -53,19 +54,25 @@ static void test_missing_input_exit_1(void **state)
 }
 
 /* A one-unit fixture: a 1 x 1 degree square, the western half controlled. */
-static void test_csv_on_fixture(void **state)
+static void write_fixture(const char **regions, const char **ctl)
 {
-    tc_ctx *ctx = *state;
-    const char *regions = tc_test_write(
+    *regions = tc_test_write(
         "ex_regions.geojson",
         "{\"type\":\"FeatureCollection\",\"features\":[{\"type\":\"Feature\",\"properties\":"
         "{\"shapeISO\":\"UA-14\",\"shapeName\":\"Test Donetsk\"},\"geometry\":{\"type\":"
         "\"Polygon\",\"coordinates\":[[[37,47],[38,47],[38,48],[37,48],[37,47]]]}}]}");
-    const char *ctl = tc_test_write(
+    *ctl = tc_test_write(
         "ex_ctl_20250101.geojson",
         "{\"type\":\"FeatureCollection\",\"features\":[{\"type\":\"Feature\",\"properties\":{},"
         "\"geometry\":{\"type\":\"Polygon\",\"coordinates\":[[[36,46],[37.5,46],[37.5,49],"
         "[36,49],[36,46]]]}}]}");
+}
+
+static void test_csv_on_fixture(void **state)
+{
+    tc_ctx *ctx = *state;
+    const char *regions, *ctl;
+    write_fixture(&regions, &ctl);
     const char *outp = tc_test_write("ex_out.csv", "stale");
     char args[8192];
     snprintf(args, sizeof args, "report --regions '%s' --no-land --no-cache --control '%s' "
@@ -119,6 +126,41 @@ static void test_csv_on_fixture(void **state)
     assert_true(strncmp(line, "OUTSIDE,", 8) == 0);
     assert_null(fgets(line, sizeof line, f));
     fclose(f);
+}
+
+/* --output to something that is not a regular file (here a FIFO; /dev/null is the common
+ * case) is written directly: writing a temporary file and renaming it over the target
+ * would replace the FIFO (as root, /dev/null itself) with a regular file. */
+static void test_output_to_fifo(void **state)
+{
+    (void)state;
+    const char *regions, *ctl;
+    write_fixture(&regions, &ctl);
+    char fifo[4096], cap[4096], cmd[32768];
+    snprintf(fifo, sizeof fifo, "%s/ex_fifo", TC_TEST_TMP_DIR);
+    snprintf(cap, sizeof cap, "%s/ex_fifo.out", TC_TEST_TMP_DIR);
+    remove(fifo);
+    remove(cap);
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    snprintf(cmd, sizeof cmd,
+             "timeout 60 cat '%s' > '%s' & '%s' report --regions '%s' --no-land --no-cache "
+             "--control '%s' --units all --format csv --output '%s'; rc=$?; wait; "
+             "ls '%s'.tmp.* 2>/dev/null && exit 9; exit $rc",
+             fifo, cap, TC_CLI, regions, ctl, fifo, fifo);
+    int st = system(cmd); /* (a run that never opens the FIFO: cat gives up after 60 s) */
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 0);
+    struct stat sb;
+    assert_int_equal(stat(fifo, &sb), 0);
+    assert_true(S_ISFIFO(sb.st_mode)); /* still the FIFO */
+    FILE *f = fopen(cap, "r");
+    assert_non_null(f);
+    char line[1024];
+    assert_non_null(fgets(line, sizeof line, f));
+    assert_true(strncmp(line, "region_code,region_name,", 24) == 0);
+    fclose(f);
+    remove(fifo);
+    remove(cap);
 }
 
 /* A failing run must leave no half-written output file behind. */
@@ -190,6 +232,7 @@ int main(void)
         cmocka_unit_test(test_missing_input_exit_1),
         cmocka_unit_test(test_csv_on_fixture),
         cmocka_unit_test(test_failed_run_writes_nothing),
+        cmocka_unit_test(test_output_to_fifo),
         cmocka_unit_test(test_report_real_data),
     };
     return cmocka_run_group_tests_name("examples", tests, tc_test_ctx_setup,
