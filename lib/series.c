@@ -20,7 +20,6 @@ struct tc_series {
     bool *unchanged;
     bool *named;          /* sha[d] is set: equal only for equal snapshots ("unchanged") */
     bool *whole;          /* ... and names all the snapshot's content (not a shapefile's) */
-    bool *keyed;          /* whole[d] and whole[d - 1]: the date's stored rows are keyed */
     bool *known;          /* figures and changes read from the stored rows, not computed */
     unsigned char (*sha)[32];
     size_t *row_unit;
@@ -42,7 +41,6 @@ void tc_series_free(tc_series *s)
     free(s->unchanged);
     free(s->named);
     free(s->whole);
-    free(s->keyed);
     free(s->known);
     free(s->sha);
     free(s->row_unit);
@@ -818,7 +816,7 @@ static bool get_entry(tc_series *s, size_t d, const unsigned char *p, size_t siz
 
 /* Date d's snapshot named by its content (s->sha[d]), for "unchanged" and the stored rows:
  * a regular file by the SHA-256 of its bytes, which name its content unless it is a
- * shapefile or the like (s->keyed needs that); a date of a layer read with a filter, or a
+ * shapefile or the like (keyed() needs that); a date of a layer read with a filter, or a
  * source that is not a file (a PG: table), by its features as GDAL returns them
  * (tc__source_digest(): a read of the date's features), only when rows are stored. */
 static tc_status name_snapshot(tc_ctx *ctx, const tc_archive *archive, tc_series *s, size_t d,
@@ -848,10 +846,14 @@ static tc_status name_snapshot(tc_ctx *ctx, const tc_archive *archive, tc_series
     tc__sha256(hex, 64, s->sha[d]); /* a digest of the digest: equal iff equal */
     s->named[d] = true;
     s->unchanged[d] = d > 0 && s->named[d - 1] && memcmp(s->sha[d], s->sha[d - 1], 32) == 0;
-    bool whole = !file || self_contained(s->paths[d]);
-    s->keyed[d] = whole && (d == 0 || s->whole[d - 1]);
-    s->whole[d] = whole;
+    s->whole[d] = !file || self_contained(s->paths[d]);
     return TC_OK;
+}
+
+/* Date d's rows are stored under its and the previous date's content (entry_key()). */
+static bool keyed(const tc_series *s, size_t d)
+{
+    return s->whole[d] && (d == 0 || s->whole[d - 1]);
 }
 
 static int entry_cmp(const void *a, const void *b)
@@ -898,7 +900,7 @@ static void rows_load(const tc_regionset *rs, tc_series *s, stored_rows *t)
     for (size_t d = 0; d < s->n_dates; d++) {
         unsigned char k[ROWS_KEY];
         const unsigned char *kp = k, *const *e;
-        if (!s->keyed[d])
+        if (!keyed(s, d))
             continue;
         entry_key(s, d, k);
         e = bsearch(&kp, t->entry, t->n, sizeof *t->entry, entry_cmp);
@@ -914,7 +916,7 @@ static void rows_save(const tc_regionset *rs, tc_series *s, stored_rows *t)
 {
     size_t fresh = 0;
     for (size_t d = 0; d < s->n_dates; d++)
-        fresh += s->keyed[d] && !s->known[d];
+        fresh += keyed(s, d) && !s->known[d];
     if (!t->on || !fresh) {
         rows_release(t);
         return;
@@ -922,7 +924,7 @@ static void rows_save(const tc_regionset *rs, tc_series *s, stored_rows *t)
     tc__wbuf nb = {NULL, 0, 0, false}, b = {NULL, 0, 0, false};
     const unsigned char **mine = malloc(fresh * sizeof *mine);
     for (size_t d = 0; d < s->n_dates; d++)
-        if (s->keyed[d] && !s->known[d])
+        if (keyed(s, d) && !s->known[d])
             put_entry(&nb, s, d);
     size_t m = 0;
     if (mine && !nb.nomem && nb.n == fresh * t->size) {
@@ -961,7 +963,6 @@ static tc_status alloc_results(tc_ctx *ctx, tc_series *s)
     s->unchanged = calloc(n, sizeof *s->unchanged);
     s->named = calloc(n, sizeof *s->named);
     s->whole = calloc(n, sizeof *s->whole);
-    s->keyed = calloc(n, sizeof *s->keyed);
     s->known = calloc(n, sizeof *s->known);
     s->sha = calloc(n, sizeof *s->sha);
     s->rows = calloc(n * (s->n_rows ? s->n_rows : 1), sizeof *s->rows);
@@ -969,8 +970,8 @@ static tc_status alloc_results(tc_ctx *ctx, tc_series *s)
     s->country = calloc(n, sizeof *s->country);
     s->outside = calloc(n, sizeof *s->outside);
     s->chg = calloc(n * (s->n_rows + 2), sizeof *s->chg);
-    if (!s->dates || !s->paths || !s->unchanged || !s->named || !s->whole || !s->keyed || !s->known || !s->sha || !s->rows || !s->claim ||
-        !s->country || !s->outside || !s->chg)
+    if (!s->dates || !s->paths || !s->unchanged || !s->named || !s->whole || !s->known ||
+        !s->sha || !s->rows || !s->claim || !s->country || !s->outside || !s->chg)
         return tc__fail(ctx, TC_ERR_NOMEM, "series: out of memory");
     return TC_OK;
 }
