@@ -704,13 +704,11 @@ out:
  * selected snapshot's bytes. With a cache, a series stores every date it computed under
  * the digests of those two snapshots, all in one file per set and options (in results/,
  * pruned with the unit results); a later series (the same again, one day longer, another
- * range) reads them back and computes only the dates it does not find there. Only
- * snapshot files whose bytes are all GDAL reads are keyed (a shapefile's .prj and .dbf lie
- * beside its .shp), and never dates of a layer read with a filter. */
+ * range) reads them back and computes only the dates it does not find there. How a
+ * date's snapshot is named (its file's bytes, or its features as read): name_snapshot(). */
 #define ROWS_MAGIC "TCLAIMS-SERIES-ROWS\n"
 #define ROWS_FORMAT 1u
 #define ROWS_KEY 64                /* an entry's key: the two snapshots' digests */
-#define ROWS_AREAS (8 * 8 + 3 * 8 + 4) /* tc__put_areas() */
 #define ROWS_KEEP_BYTES (64u << 20) /* older entries kept while the file is smaller */
 
 typedef struct stored_rows {
@@ -875,7 +873,7 @@ static void rows_release(stored_rows *t)
  * its dates are computed. */
 static void rows_load(const tc_regionset *rs, tc_series *s, stored_rows *t)
 {
-    t->size = ROWS_KEY + (s->n_rows + 2) * (ROWS_AREAS + 16) + 8;
+    t->size = ROWS_KEY + (s->n_rows + 2) * (TC__AREAS_BYTES + 16) + 8;
     if (!t->on)
         return;
     tc__rbuf r;

@@ -350,7 +350,9 @@ void tc__regionset_result_put(const tc_regionset *rs, const char hex[65], const 
 const unsigned char *tc__regionset_stored_get(const tc_regionset *rs, const char hex[65],
                                               const char *magic, uint32_t format, tc__rbuf *r);
 bool tc__regionset_stored_put(const tc_regionset *rs, const char hex[65], const tc__wbuf *b);
-/* A tc_areas in a stored entry; get: false when short or not finite. */
+/* A tc_areas in a stored entry (TC__AREAS_BYTES bytes: 8 doubles, 3 counts, a flag); get:
+ * false when short or not finite. */
+#define TC__AREAS_BYTES (8 * 8 + 3 * 8 + 4)
 void tc__put_areas(tc__wbuf *b, const tc_areas *a);
 bool tc__get_areas(tc__rbuf *r, tc_areas *a);
 
